@@ -1,0 +1,188 @@
+// The N-API boundary: the addon's whole export list. Each export decodes and checks its arguments
+// on the JS thread, then either answers at once ([sync], cheap calls only) or queues an AsyncTask
+// and returns a Promise ([async], everything that computes). lib/native/binding.ts declares the
+// same list for TypeScript; keep the two in step.
+#include <napi.h>
+
+#include <c10/util/Exception.h>
+
+#include <optional>
+#include <string>
+
+#include "binding/async_task.h"
+#include "binding/host_tensor.h"
+#include "runtime/device.h"
+#include "runtime/diagnostics.h"
+#include "runtime/runtime_info.h"
+
+namespace das::binding {
+
+namespace {
+
+// Sync exports run their body through this so libtorch and standard exceptions become JS errors.
+template <typename Body>
+Napi::Value Guarded(const Napi::CallbackInfo& info, Body body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& error) {
+    throw Napi::Error::New(info.Env(), error.what_without_backtrace());
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(info.Env(), error.what());
+  }
+}
+
+std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (!info[index].IsString()) throw Napi::TypeError::New(info.Env(), std::string("Expected a string for ") + name);
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+int64_t IntegerField(const Napi::Object& object, const char* name, int64_t min) {
+  const Napi::Value value = object.Get(name);
+  const double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1e300;
+  if (number != static_cast<double>(static_cast<int64_t>(number)) || number < static_cast<double>(min)) {
+    throw Napi::TypeError::New(object.Env(), std::string("Expected an integer >= ") + std::to_string(min) + " for " + name +
+                                                 " but received " + value.ToString().Utf8Value());
+  }
+  return static_cast<int64_t>(number);
+}
+
+c10::Device DeviceArg(const Napi::CallbackInfo& info, size_t index) {
+  const std::string spec = StringArg(info, index, "device");
+  try {
+    return ParseDevice(spec);
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(info.Env(), error.what());
+  }
+}
+
+Napi::Value ResolveHostTensor(Napi::Env env, at::Tensor& tensor) { return NewHostTensor(env, tensor); }
+
+// [sync] runtimeInfo(): RuntimeInfo
+Napi::Value RuntimeInfoExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const RuntimeInfo runtime = CollectRuntimeInfo();
+    Napi::Object torch = Napi::Object::New(env);
+    torch.Set("headerVersion", runtime.torch_header_version);
+    torch.Set("runtimeVersion", runtime.torch_runtime_version);
+    torch.Set("library", runtime.torch_library);
+    torch.Set("foundVia", runtime.torch_found_via);
+    torch.Set("cmakeDir", runtime.torch_cmake_dir);
+    torch.Set("mkldnn", runtime.mkldnn);
+    torch.Set("parallelBackend", runtime.parallel_backend);
+    Napi::Object cuda = Napi::Object::New(env);
+    cuda.Set("built", runtime.cuda_built);
+    cuda.Set("available", runtime.cuda_available);
+    cuda.Set("deviceCount", runtime.cuda_device_count);
+    Napi::Object blas = Napi::Object::New(env);
+    blas.Set("vendor", runtime.blas.vendor);
+    blas.Set("library", runtime.blas.library);
+    blas.Set("detail", runtime.blas.detail);
+    blas.Set("threading", runtime.blas.threading);
+    blas.Set("threads", runtime.blas.threads);
+    blas.Set("builtWith", runtime.build_blas);
+    Napi::Object threads = Napi::Object::New(env);
+    threads.Set("intraOp", runtime.intra_op_threads);
+    threads.Set("interOp", runtime.inter_op_threads);
+    Napi::Object build = Napi::Object::New(env);
+    build.Set("system", runtime.build_system);
+    build.Set("compiler", runtime.compiler);
+    build.Set("type", runtime.build_type);
+    build.Set("cxx11Abi", runtime.cxx11_abi);
+    build.Set("napiVersion", runtime.napi_version);
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("torch", torch);
+    result.Set("cuda", cuda);
+    result.Set("blas", blas);
+    result.Set("threads", threads);
+    result.Set("build", build);
+    return result;
+  });
+}
+
+// [sync] setNumThreads(threads: number): void
+Napi::Value SetNumThreadsExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for threads");
+    SetNumThreads(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  });
+}
+
+// [sync] normalizeDevice(spec: string): string   ("cuda" -> "cuda:0"; throws if unusable here)
+Napi::Value NormalizeDeviceExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), DeviceName(DeviceArg(info, 0))); });
+}
+
+// [async] echoTensor(tensor: HostTensor, device: string, dtype: string | null): Promise<HostTensor>
+Napi::Value EchoTensorExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    at::Tensor input = ViewHostTensor(info[0], "tensor");
+    const c10::Device device = DeviceArg(info, 1);
+    std::optional<c10::ScalarType> dtype;
+    if (!info[2].IsNull() && !info[2].IsUndefined()) dtype = ParseDType(info.Env(), StringArg(info, 2, "dtype"), "dtype");
+    return AsyncTask<at::Tensor>::Start(
+        info.Env(), "das.echoTensor", [input, device, dtype] { return EchoThroughDevice(input, device, dtype); },
+        ResolveHostTensor, {info[0]});
+  });
+}
+
+// [async] matmul(a: HostTensor, b: HostTensor, device: string): Promise<HostTensor>
+Napi::Value MatmulExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    at::Tensor a = ViewHostTensor(info[0], "a");
+    at::Tensor b = ViewHostTensor(info[1], "b");
+    const c10::Device device = DeviceArg(info, 2);
+    return AsyncTask<at::Tensor>::Start(
+        info.Env(), "das.matmul", [a, b, device] { return MatmulOnDevice(a, b, device); }, ResolveHostTensor,
+        {info[0], info[1]});
+  });
+}
+
+// [async] timeGemm({ n, iterations, warmup, dtype, device }): Promise<{ n, seconds: number[] }>
+Napi::Value TimeGemmExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Expected an options object for timeGemm");
+    const auto options = info[0].As<Napi::Object>();
+    const int64_t n = IntegerField(options, "n", 1);
+    const int iterations = static_cast<int>(IntegerField(options, "iterations", 1));
+    const int warmup = static_cast<int>(IntegerField(options, "warmup", 0));
+    const Napi::Value dtype_value = options.Get("dtype");
+    if (!dtype_value.IsString()) throw Napi::TypeError::New(env, "Expected a dtype string for timeGemm dtype");
+    const c10::ScalarType dtype = ParseDType(env, dtype_value.As<Napi::String>().Utf8Value(), "dtype");
+    const Napi::Value device_value = options.Get("device");
+    if (!device_value.IsString()) throw Napi::TypeError::New(env, "Expected a device string for timeGemm device");
+    const c10::Device device = ParseDevice(device_value.As<Napi::String>().Utf8Value());
+    return AsyncTask<GemmTiming>::Start(
+        env, "das.timeGemm", [=] { return TimeGemm(n, iterations, warmup, dtype, device); },
+        [](Napi::Env env, GemmTiming& timing) -> Napi::Value {
+          Napi::Array seconds = Napi::Array::New(env, timing.seconds.size());
+          for (size_t i = 0; i < timing.seconds.size(); ++i) seconds.Set(static_cast<uint32_t>(i), timing.seconds[i]);
+          Napi::Object result = Napi::Object::New(env);
+          result.Set("n", Napi::Number::New(env, static_cast<double>(timing.n)));
+          result.Set("seconds", seconds);
+          return result;
+        });
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfoExport, "runtimeInfo"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreadsExport, "setNumThreads"));
+  exports.Set("normalizeDevice", Napi::Function::New(env, NormalizeDeviceExport, "normalizeDevice"));
+  exports.Set("echoTensor", Napi::Function::New(env, EchoTensorExport, "echoTensor"));
+  exports.Set("matmul", Napi::Function::New(env, MatmulExport, "matmul"));
+  exports.Set("timeGemm", Napi::Function::New(env, TimeGemmExport, "timeGemm"));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace das::binding
+
+static Napi::Object InitDasTorch(Napi::Env env, Napi::Object exports) { return das::binding::Init(env, exports); }
+
+NODE_API_MODULE(das_torch, InitDasTorch)

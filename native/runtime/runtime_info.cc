@@ -1,0 +1,103 @@
+#include "runtime/runtime_info.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <dlfcn.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <climits>
+#include <cstdlib>
+#include <stdexcept>
+
+#ifndef DAS_BUILD_SYSTEM
+#define DAS_BUILD_SYSTEM "unknown"
+#endif
+#ifndef DAS_TORCH_SOURCE
+#define DAS_TORCH_SOURCE "unknown"
+#endif
+#ifndef DAS_TORCH_CMAKE_DIR
+#define DAS_TORCH_CMAKE_DIR ""
+#endif
+
+namespace das {
+
+namespace {
+
+// Value of `KEY=value` inside libtorch's comma-separated build summary, or "".
+std::string ConfigValue(const std::string& config, const std::string& key) {
+  const std::string needle = key + "=";
+  const auto start = config.find(needle);
+  if (start == std::string::npos) return "";
+  const auto begin = start + needle.size();
+  const auto end = config.find_first_of(",\n", begin);
+  return config.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+std::string FirstLineContaining(const std::string& text, const std::string& needle) {
+  const auto at = text.find(needle);
+  if (at == std::string::npos) return "";
+  const auto begin = at + needle.size();
+  const auto end = text.find('\n', begin);
+  return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+std::string LoadedTorchLibrary() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&at::get_num_threads), &info) == 0 || info.dli_fname == nullptr) return "";
+  char resolved[PATH_MAX];
+  return realpath(info.dli_fname, resolved) != nullptr ? resolved : info.dli_fname;
+}
+
+}  // namespace
+
+RuntimeInfo CollectRuntimeInfo() {
+  RuntimeInfo info;
+  info.torch_header_version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+                              std::to_string(TORCH_VERSION_PATCH);
+  const std::string config = at::show_config();
+  info.torch_runtime_version = ConfigValue(config, "TORCH_VERSION");
+  info.build_blas = ConfigValue(config, "BLAS_INFO");
+  info.torch_library = LoadedTorchLibrary();
+  info.torch_found_via = DAS_TORCH_SOURCE;
+  info.torch_cmake_dir = DAS_TORCH_CMAKE_DIR;
+  info.cuda_built = at::hasCUDA();
+  info.cuda_available = torch::cuda::is_available();
+  info.cuda_device_count = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+  info.mkldnn = at::hasMKLDNN();
+  info.parallel_backend = FirstLineContaining(at::get_parallel_info(), "ATen parallel backend: ");
+  UseGlobalThreadCountOnThisThread();
+  info.intra_op_threads = at::get_num_threads();
+  info.inter_op_threads = at::get_num_interop_threads();
+  info.blas = ProbeBlas();
+  info.build_system = DAS_BUILD_SYSTEM;
+#if defined(__clang__)
+  info.compiler = std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  info.compiler = std::string("g++ ") + __VERSION__;
+#else
+  info.compiler = "unknown";
+#endif
+#ifdef NDEBUG
+  info.build_type = "release";
+#else
+  info.build_type = "debug";
+#endif
+#if defined(_GLIBCXX_USE_CXX11_ABI) && _GLIBCXX_USE_CXX11_ABI
+  info.cxx11_abi = true;
+#endif
+#ifdef NAPI_VERSION
+  info.napi_version = NAPI_VERSION;
+#endif
+  return info;
+}
+
+void SetNumThreads(int threads) {
+  if (threads < 1) throw std::invalid_argument("Expected a thread count of at least 1 but received " + std::to_string(threads));
+  at::set_num_threads(threads);
+}
+
+void UseGlobalThreadCountOnThisThread() { at::init_num_threads(); }
+
+}  // namespace das
