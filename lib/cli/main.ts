@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/** The `das` command: one subcommand per file in ./commands. */
+import { Command, CommanderError } from 'commander';
+import { packageVersion } from '../package-info.js';
+import { doctorCommand } from './commands/doctor.js';
+import { ExitCode } from './output.js';
+
+export function buildProgram(): Command {
+  const program = new Command('das')
+    .description('DAS (Dynamic Architecture Skipping) for ViLT, METER and RoBERTa on libtorch')
+    .version(packageVersion)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(doctorCommand());
+  for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? ExitCode.ok);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version exit 0; every other parse error is a usage error
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,16 @@
+/** das-torch: the public API. Everything a Node tool needs is exported from here. */
+export { DasError, type DasErrorCode } from './errors.js';
+export { DTYPES, hostTensor, isDType, numel, validateHostTensor, type DType, type DTypeArrays, type HostTensor } from './host-tensor.js';
+export {
+  echoTensor,
+  matmul,
+  normalizeDevice,
+  runtimeInfo,
+  setNumThreads,
+  timeGemm,
+  type GemmTiming,
+  type GemmTimingOptions,
+  type NativeRuntimeInfo,
+} from './native/runtime.js';
+export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
+export { packageVersion as version } from './package-info.js';

@@ -1,0 +1,101 @@
+/**
+ * The only module that loads the native addon, and the declaration of everything it exports.
+ * Keep this interface in step with native/binding/addon.cc. [sync] calls return at once and are
+ * cheap; [async] calls run on the libuv thread pool and return a Promise.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { DasError } from '../errors.js';
+import type { DType, HostTensor } from '../host-tensor.js';
+import { packageRoot } from '../package-info.js';
+
+export interface NativeRuntimeInfo {
+  torch: {
+    headerVersion: string;
+    runtimeVersion: string;
+    library: string;
+    foundVia: string;
+    cmakeDir: string;
+    mkldnn: boolean;
+    parallelBackend: string;
+  };
+  cuda: { built: boolean; available: boolean; deviceCount: number };
+  blas: { vendor: string; library: string; detail: string; threading: string; threads: number; builtWith: string };
+  threads: { intraOp: number; interOp: number };
+  build: { system: string; compiler: string; type: string; cxx11Abi: boolean; napiVersion: number };
+}
+
+export interface NativeBinding {
+  /** [sync] */ runtimeInfo(): NativeRuntimeInfo;
+  /** [sync] */ setNumThreads(threads: number): void;
+  /** [sync] "cuda" -> "cuda:0"; throws when the device does not exist here. */ normalizeDevice(spec: string): string;
+  /** [async] copy to `device` (converting to `dtype`) and back. */
+  echoTensor(tensor: HostTensor, device: string, dtype: DType | null): Promise<HostTensor>;
+  /** [async] */ matmul(a: HostTensor, b: HostTensor, device: string): Promise<HostTensor>;
+  /** [async] */ timeGemm(options: { n: number; iterations: number; warmup: number; dtype: DType; device: string }): Promise<{
+    n: number;
+    seconds: number[];
+  }>;
+}
+
+
+/** Where the addon is looked for, in order. */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.DAS_ADDON_PATH) return [path.resolve(env.DAS_ADDON_PATH)];
+  return ['build/Release/das_torch.node', 'build/Debug/das_torch.node'].map((p) => path.join(packageRoot, p));
+}
+
+function explainLoadFailure(tried: string[], error: unknown): DasError {
+  const reason = error instanceof Error ? error.message : String(error);
+  const missing = tried.every((p) => !fs.existsSync(p));
+  const hints: string[] = [];
+  if (missing) {
+    hints.push('the addon is not built: run `npm run build:native` (or reinstall the package)');
+  } else if (/lib(torch|c10)[^ ]*\.so.*cannot open shared object/.test(reason)) {
+    hints.push('libtorch was found at build time but not now: add its lib folder to LD_LIBRARY_PATH, or rebuild');
+  } else if (/undefined symbol/.test(reason)) {
+    hints.push(
+      'undefined symbol: the addon and the loaded libtorch disagree (another libtorch version, or the other C++ ABI, ' +
+        '_GLIBCXX_USE_CXX11_ABI); rebuild with `npm run build:native` against the libtorch you run with',
+    );
+  } else {
+    hints.push('rebuild with `npm run build:native`; `node scripts/find-libtorch.mjs --json` shows which libtorch the build uses');
+  }
+  return new DasError(
+    'DAS_ADDON_LOAD',
+    `das-torch: cannot load the native addon.\n  tried: ${tried.join(', ')}\n  error: ${reason}\n  likely cause: ${hints.join('; ')}`,
+    { cause: error },
+  );
+}
+
+let loaded: { binding: NativeBinding; path: string } | undefined;
+
+/** Loads the addon once and sets libtorch's thread count (DAS_NUM_THREADS, else all available cores). */
+export function loadBinding(): { binding: NativeBinding; path: string } {
+  if (loaded) return loaded;
+  const tried = addonCandidates();
+  const found = tried.find((p) => fs.existsSync(p));
+  let binding: NativeBinding;
+  try {
+    binding = createRequire(import.meta.url)(found ?? tried[0]!) as NativeBinding;
+  } catch (error) {
+    throw explainLoadFailure(tried, error);
+  }
+  binding.setNumThreads(defaultThreadCount());
+  loaded = { binding, path: found ?? tried[0]! };
+  return loaded;
+}
+
+export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const requested = env.DAS_NUM_THREADS;
+  if (requested !== undefined && requested !== '') {
+    const threads = Number(requested);
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new DasError('DAS_INVALID_ARGUMENT', `Expected a positive integer for DAS_NUM_THREADS but received ${JSON.stringify(requested)}`);
+    }
+    return threads;
+  }
+  return os.availableParallelism();
+}
