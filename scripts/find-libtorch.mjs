@@ -51,8 +51,13 @@ export function describeCmakeDir(cmakeDir, exists = fs.existsSync, readFile = fs
   const configPath = path.join(cmakeDir, 'TorchConfig.cmake');
   if (!exists(configPath)) return { ok: false, why: `no TorchConfig.cmake in ${cmakeDir}` };
   const configText = String(readFile(configPath));
-  // TorchConfig.cmake assumes it sits in <prefix>/share/cmake/Torch (or <prefix>/lib/<triplet>/cmake/Torch).
-  const prefix = path.resolve(cmakeDir, '../../../..');
+  // <prefix>/share/cmake/Torch (libtorch archives, pip wheels) or <prefix>/lib/<triplet>/cmake/Torch (Debian)
+  const prefixes = [path.resolve(cmakeDir, '../../..'), path.resolve(cmakeDir, '../../../..')];
+  const apiHeader = (prefix) => path.join(prefix, 'include/torch/csrc/api/include/torch/torch.h');
+  const prefix = prefixes.find((candidate) => exists(apiHeader(candidate)));
+  if (!prefix) {
+    return { ok: false, why: `TorchConfig.cmake found in ${cmakeDir} but no C++ headers (expected ${prefixes.map(apiHeader).join(' or ')})` };
+  }
   const libDirCandidates = [path.join(prefix, 'lib'), path.resolve(cmakeDir, '../..')];
   const libDir = libDirCandidates.find((dir) => exists(path.join(dir, 'libtorch.so')) || exists(path.join(dir, 'libtorch.dylib')));
   if (!libDir) {
@@ -60,9 +65,6 @@ export function describeCmakeDir(cmakeDir, exists = fs.existsSync, readFile = fs
   }
   const includeRoot = path.join(prefix, 'include');
   const apiInclude = path.join(includeRoot, 'torch/csrc/api/include');
-  if (!exists(path.join(apiInclude, 'torch/torch.h'))) {
-    return { ok: false, why: `libtorch in ${libDir} has no C++ headers (expected ${apiInclude}/torch/torch.h)` };
-  }
   const abiMatch = /-D_GLIBCXX_USE_CXX11_ABI=([01])/.exec(configText);
   const cuda = exists(path.join(libDir, 'libtorch_cuda.so'));
   const libraries = ['torch', 'torch_cpu', 'c10', ...(cuda ? ['torch_cuda', 'c10_cuda'] : [])];
@@ -158,6 +160,9 @@ function main(argv) {
     '--libs': () => found.libraries.map((l) => `-l${l}`).join(' '),
     '--defines': () => (found.cxx11Abi === null ? '' : `_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`),
     '--source': () => found.source,
+    // C string defines for binding.gyp, one per <!(...) expansion so that spaces survive
+    '--source-define': () => `DAS_TORCH_SOURCE=${JSON.stringify(found.source)}`,
+    '--cmake-dir-define': () => `DAS_TORCH_CMAKE_DIR=${JSON.stringify(found.cmakeDir)}`,
   }[what ?? '--json'];
   if (!out) {
     console.error(`find-libtorch: unknown option ${what}; use --json, --cmake-dir, --include-dirs, --lib-dir, --libs, --defines or --source`);
@@ -166,6 +171,7 @@ function main(argv) {
   process.stdout.write(out() + '\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+// realpath: binding.gyp runs this through a symlinked folder (scripts/build-gyp.mjs)
+if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
   main(process.argv.slice(2));
 }

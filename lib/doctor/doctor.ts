@@ -37,7 +37,7 @@ const GEMM_SIZE = 512;
 
 export async function doctor(): Promise<DoctorReport> {
   const info = runtimeInfo();
-  const gemm = await timeGemm({ n: GEMM_SIZE, iterations: 5, warmup: 1 });
+  const gemm = await timeGemm({ n: GEMM_SIZE, iterations: 10, warmup: 3 });
   const requested = process.env.DAS_NUM_THREADS ? Number(process.env.DAS_NUM_THREADS) : null;
   const report: DoctorReport = {
     package: { name: packageName, version: packageVersion },

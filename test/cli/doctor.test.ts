@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import { lastJsonLine, runCli } from '../support/repo.js';
+
+/** Debian's netlib reference BLAS (package libblas3, installed by scripts/setup-debian.sh). */
+const REFERENCE_BLAS_DIRS = ['/usr/lib/x86_64-linux-gnu/blas', '/usr/lib/aarch64-linux-gnu/blas'];
+
+function fieldTypes(value: unknown): unknown {
+  if (Array.isArray(value)) return 'array';
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, fieldTypes(inner)]));
+  }
+  return typeof value;
+}
+
+describe('das doctor', () => {
+  it('--json prints every field, with real values, on the last line', () => {
+    const result = runCli(['doctor', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const report = lastJsonLine(result.stdout);
+    assert.deepEqual(fieldTypes(report), {
+      package: { name: 'string', version: 'string' },
+      node: { version: 'string', napiVersion: 'number', platform: 'string', arch: 'string' },
+      torch: { version: 'string', headerVersion: 'string', library: 'string', foundVia: 'string', cmakeDir: 'string', mkldnn: 'boolean', parallelBackend: 'string' },
+      cuda: { built: 'boolean', available: 'boolean', deviceCount: 'number' },
+      blas: {
+        vendor: 'string',
+        library: 'string',
+        detail: 'string',
+        threading: 'string',
+        threads: 'number',
+        builtWith: 'string',
+        reference: 'boolean',
+        gemmGflops: 'number',
+        gemmSize: 'number',
+      },
+      threads: { intraOp: 'number', interOp: 'number', available: 'number', requested: 'object' },
+      build: { system: 'string', compiler: 'string', type: 'string', cxx11Abi: 'boolean', napiVersion: 'number', addonPath: 'string' },
+      warnings: 'array',
+    });
+    const r = report as any;
+    assert.match(r.torch.version, /^\d+\.\d+/);
+    assert.ok(fs.existsSync(r.torch.library), `libtorch path ${r.torch.library} exists`);
+    assert.ok(['openblas', 'mkl', 'blis', 'flexiblas', 'bundled', 'reference', 'unknown'].includes(r.blas.vendor));
+    assert.ok(r.blas.gemmGflops > 0);
+    assert.equal(r.threads.intraOp, os.availableParallelism(), 'threads default to the available parallelism');
+    assert.ok(['cmake-js', 'node-gyp'].includes(r.build.system));
+    assert.equal(r.build.type, 'release');
+  });
+
+  it('DAS_NUM_THREADS sets the intra-op thread count', () => {
+    const report = lastJsonLine(runCli(['doctor', '--json'], { DAS_NUM_THREADS: '1' }).stdout) as any;
+    assert.equal(report.threads.intraOp, 1);
+    assert.equal(report.threads.requested, 1);
+  });
+
+  it('detects the reference BLAS when it is the one loaded, and warns loudly', () => {
+    const dir = REFERENCE_BLAS_DIRS.find((d) => fs.existsSync(`${d}/libblas.so.3`));
+    assert.ok(dir, 'the reference BLAS (Debian package libblas3) must be installed for this test: run scripts/setup-debian.sh');
+    // Put the reference libblas.so.3 ahead of the system's choice, as a machine without OpenBLAS has it.
+    const env = { LD_LIBRARY_PATH: dir };
+    const report = lastJsonLine(runCli(['doctor', '--json'], env).stdout) as any;
+    assert.equal(report.blas.vendor, 'reference');
+    assert.equal(report.blas.reference, true);
+    assert.match(report.blas.library, /\/blas\/libblas\.so/);
+    assert.match(report.warnings.join('\n'), /REFERENCE BLAS IS LIVE/);
+    const human = runCli(['doctor'], env);
+    assert.match(human.stdout, /!!! WARNING: REFERENCE BLAS IS LIVE/);
+    assert.match(human.stdout, /libopenblas0-openmp/);
+  });
+
+  it('identifies an optimised BLAS by its own entry points when one is installed', () => {
+    const report = lastJsonLine(runCli(['doctor', '--json']).stdout) as any;
+    const openblasInstalled = fs.existsSync('/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3');
+    if (openblasInstalled && /openblas/.test(fs.realpathSync('/usr/lib/x86_64-linux-gnu/libblas.so.3'))) {
+      assert.equal(report.blas.vendor, 'openblas');
+      assert.match(report.blas.detail, /OpenBLAS/);
+      assert.deepEqual(report.warnings.filter((w: string) => /BLAS/.test(w)), []);
+    } else {
+      assert.notEqual(report.blas.vendor, 'unknown');
+    }
+  });
+
+  it('exits 2 with a clear message on an unknown command or flag', () => {
+    const unknownCommand = runCli(['doctr']);
+    assert.equal(unknownCommand.status, 2);
+    assert.match(unknownCommand.stderr, /unknown command 'doctr'/);
+    const unknownFlag = runCli(['doctor', '--jsn']);
+    assert.equal(unknownFlag.status, 2);
+    assert.match(unknownFlag.stderr, /unknown option '--jsn'/);
+  });
+});
