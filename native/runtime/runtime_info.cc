@@ -7,6 +7,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <stdexcept>
@@ -93,11 +94,25 @@ RuntimeInfo CollectRuntimeInfo() {
   return info;
 }
 
+namespace {
+std::atomic<int> requested_threads{0};
+}  // namespace
+
 void SetNumThreads(int threads) {
   if (threads < 1) throw std::invalid_argument("Expected a thread count of at least 1 but received " + std::to_string(threads));
   at::set_num_threads(threads);
+  requested_threads.store(threads);
 }
 
-void UseGlobalThreadCountOnThisThread() { at::init_num_threads(); }
+void UseGlobalThreadCountOnThisThread() {
+  // at::init_num_threads also rebuilds libtorch's pthreadpool (milliseconds), so apply it once per
+  // thread and thread-count change, not on every call.
+  thread_local int applied = -1;
+  const int wanted = requested_threads.load();
+  if (applied != wanted) {
+    at::init_num_threads();
+    applied = wanted;
+  }
+}
 
 }  // namespace das
