@@ -11,6 +11,7 @@
 
 #include "binding/async_task.h"
 #include "binding/host_tensor.h"
+#include "binding/model_wrap.h"
 #include "runtime/device.h"
 #include "runtime/diagnostics.h"
 #include "runtime/runtime_info.h"
@@ -176,6 +177,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("echoTensor", Napi::Function::New(env, EchoTensorExport, "echoTensor"));
   exports.Set("matmul", Napi::Function::New(env, MatmulExport, "matmul"));
   exports.Set("timeGemm", Napi::Function::New(env, TimeGemmExport, "timeGemm"));
+  InitModelExports(env, exports);  // NativeModel, createModel, manualSeed
   return exports;
 }
 

@@ -67,7 +67,9 @@ class AsyncTask final : public Napi::AsyncWorker {
         deferred_(Napi::Promise::Deferred::New(env)),
         work_(std::move(work)),
         convert_(std::move(convert)) {
-    for (const Napi::Value& value : keep_alive) keep_alive_.push_back(Napi::Persistent(value));
+    for (const Napi::Value& value : keep_alive) {
+      if (value.IsObject()) keep_alive_.push_back(Napi::Persistent(value));  // primitives need no keeping
+    }
   }
 
   Napi::Promise::Deferred deferred_;

@@ -1,0 +1,377 @@
+// NativeModel: each method decodes its arguments on the JS thread and, when it computes, queues
+// an AsyncTask. lib/native/binding.ts declares the same surface (NativeModel); keep them in step.
+#include "binding/model_wrap.h"
+
+#include <torch/utils.h>
+
+#include <atomic>
+#include <memory>
+
+#include "binding/async_task.h"
+#include "binding/host_tensor.h"
+#include "engine/flop_profile.h"
+#include "engine/model_runner.h"
+#include "models/roberta.h"
+#include "runtime/device.h"
+
+namespace das::binding {
+
+namespace {
+
+using RunnerPtr = std::shared_ptr<engine::ModelRunner>;
+
+double NumberField(const Napi::Object& object, const char* name, const std::string& what) {
+  const Napi::Value value = object.Get(name);
+  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), "Expected a number for " + what + "." + name);
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+int64_t IntField(const Napi::Object& object, const char* name, const std::string& what) {
+  const double value = NumberField(object, name, what);
+  if (value != static_cast<double>(static_cast<int64_t>(value))) {
+    throw Napi::TypeError::New(object.Env(), "Expected an integer for " + what + "." + name);
+  }
+  return static_cast<int64_t>(value);
+}
+
+Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  if (!info[index].IsObject()) throw Napi::TypeError::New(info.Env(), std::string("Expected an object for ") + what);
+  return info[index].As<Napi::Object>();
+}
+
+models::RobertaConfig DecodeRobertaConfig(const Napi::Object& c) {
+  models::RobertaConfig config;
+  const std::string what = "config";
+  config.vocab_size = IntField(c, "vocabSize", what);
+  config.hidden = IntField(c, "hidden", what);
+  config.layers = IntField(c, "layers", what);
+  config.heads = IntField(c, "heads", what);
+  config.intermediate = IntField(c, "intermediate", what);
+  config.max_positions = IntField(c, "maxPositions", what);
+  config.type_vocab_size = IntField(c, "typeVocabSize", what);
+  config.pad_token_id = IntField(c, "padTokenId", what);
+  config.layer_norm_eps = NumberField(c, "layerNormEps", what);
+  config.hidden_dropout = NumberField(c, "hiddenDropout", what);
+  config.attention_dropout = NumberField(c, "attentionDropout", what);
+  config.num_labels = IntField(c, "numLabels", what);
+  config.adapters.parallel = IntField(c, "adapterBottleneck", what);
+  config.adapters.skip = IntField(c, "skipBottleneck", what);
+  config.adapters.scale = NumberField(c, "adapterScale", what);
+  return config;
+}
+
+std::vector<std::string> StringList(const Napi::Value& value, const std::string& what) {
+  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), "Expected an array of strings for " + what);
+  const auto array = value.As<Napi::Array>();
+  std::vector<std::string> items;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    const Napi::Value item = array.Get(i);
+    if (!item.IsString()) throw Napi::TypeError::New(value.Env(), "Expected a string for " + what + "[" + std::to_string(i) + "]");
+    items.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return items;
+}
+
+models::Batch DecodeBatch(const Napi::Value& value) {
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected a batch object of named tensors");
+  const auto object = value.As<Napi::Object>();
+  models::Batch batch;
+  const Napi::Array names = object.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+    batch.tensors[name] = ViewHostTensor(object.Get(name), "batch." + name);
+  }
+  return batch;
+}
+
+Napi::Value StepResultToJs(Napi::Env env, engine::StepResult& result) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("loss", result.loss);
+  Napi::Object parts = Napi::Object::New(env);
+  for (const auto& [name, value] : result.parts) parts.Set(name, value);
+  out.Set("parts", parts);
+  if (result.logits.defined()) out.Set("logits", NewHostTensor(env, result.logits));
+  return out;
+}
+
+Napi::Array StringsToJs(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array array = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); ++i) array.Set(static_cast<uint32_t>(i), items[i]);
+  return array;
+}
+
+Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape) {
+  Napi::Array array = Napi::Array::New(env, shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) array.Set(static_cast<uint32_t>(i), static_cast<double>(shape[i]));
+  return array;
+}
+
+// Rejects a second operation while one is running (TypeScript queues them; this is the backstop).
+class BusyGuard {
+ public:
+  explicit BusyGuard(std::atomic<bool>& busy) : busy_(busy) {
+    bool expected = false;
+    if (!busy_.compare_exchange_strong(expected, true)) {
+      throw std::runtime_error("another operation is already running on this model; await it first");
+    }
+  }
+  ~BusyGuard() { busy_.store(false); }
+
+ private:
+  std::atomic<bool>& busy_;
+};
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeModel",
+                       {
+                           InstanceMethod<&NativeModel::Architecture>("architecture"),
+                           InstanceMethod<&NativeModel::LayerNames>("layerNames"),
+                           InstanceMethod<&NativeModel::Parameters>("parameters"),
+                           InstanceMethod<&NativeModel::Device>("device"),
+                           InstanceMethod<&NativeModel::ConfigureOptimizer>("configureOptimizer"),
+                           InstanceMethod<&NativeModel::TrainStep>("trainStep"),
+                           InstanceMethod<&NativeModel::EvalStep>("evalStep"),
+                           InstanceMethod<&NativeModel::OptimizerStep>("optimizerStep"),
+                           InstanceMethod<&NativeModel::LoadState>("loadState"),
+                           InstanceMethod<&NativeModel::State>("state"),
+                           InstanceMethod<&NativeModel::ProfileFlops>("profileFlops"),
+                       });
+  }
+
+  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
+    if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "NativeModel is created by createModel(), not with new");
+    runner_ = *info[0].As<Napi::External<RunnerPtr>>().Data();
+  }
+
+ private:
+  template <typename Result, typename Work, typename Convert>
+  Napi::Value Queue(const Napi::CallbackInfo& info, const char* name, Work work, Convert convert) {
+    RunnerPtr runner = runner_;
+    auto busy = busy_;
+    return AsyncTask<Result>::Start(
+        info.Env(), name,
+        [runner, busy, work]() {
+          BusyGuard guard(*busy);
+          return work(*runner);
+        },
+        convert, {info.This(), info[0]});
+  }
+
+  // [sync] architecture(): string
+  Napi::Value Architecture(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), runner_->model().Architecture()); }
+
+  // [sync] layerNames(scope?: string): string[]
+  Napi::Value LayerNames(const Napi::CallbackInfo& info) {
+    try {
+      const auto names = info[0].IsString() ? runner_->model().Scope(info[0].As<Napi::String>().Utf8Value()) : runner_->model().LayerNames();
+      return StringsToJs(info.Env(), names);
+    } catch (const std::exception& error) {
+      throw Napi::Error::New(info.Env(), error.what());
+    }
+  }
+
+  // [sync] parameters(): { name, shape, numel, trainable, head, decay }[]
+  Napi::Value Parameters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto infos = runner_->model().Parameters();
+    Napi::Array array = Napi::Array::New(env, infos.size());
+    for (size_t i = 0; i < infos.size(); ++i) {
+      Napi::Object item = Napi::Object::New(env);
+      item.Set("name", infos[i].name);
+      item.Set("shape", ShapeToJs(env, infos[i].shape));
+      item.Set("numel", static_cast<double>(infos[i].numel));
+      item.Set("trainable", infos[i].trainable);
+      item.Set("head", infos[i].head);
+      item.Set("decay", infos[i].decay);
+      array.Set(static_cast<uint32_t>(i), item);
+    }
+    return array;
+  }
+
+  // [sync] device(): string
+  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), DeviceName(runner_->device())); }
+
+  // [sync] configureOptimizer({ weightDecay, beta1, beta2, eps, headLrMultiplier })
+  Napi::Value ConfigureOptimizer(const Napi::CallbackInfo& info) {
+    const Napi::Object options = ObjectArg(info, 0, "optimizer options");
+    engine::OptimizerConfig config;
+    config.weight_decay = NumberField(options, "weightDecay", "optimizer");
+    config.beta1 = NumberField(options, "beta1", "optimizer");
+    config.beta2 = NumberField(options, "beta2", "optimizer");
+    config.eps = NumberField(options, "eps", "optimizer");
+    config.head_lr_multiplier = NumberField(options, "headLrMultiplier", "optimizer");
+    try {
+      runner_->ConfigureOptimizer(config);
+    } catch (const std::exception& error) {
+      throw Napi::Error::New(info.Env(), error.what());
+    }
+    return info.Env().Undefined();
+  }
+
+  // [async] trainStep(batch, skip: string[], lossScale: number): Promise<StepResult>
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    models::Batch batch = DecodeBatch(info[0]);
+    std::vector<std::string> skip = StringList(info[1], "skip");
+    const double scale = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 1.0;
+    return Queue<engine::StepResult>(
+        info, "das.trainStep", [batch, skip, scale](engine::ModelRunner& r) { return r.TrainStep(batch, skip, scale); }, StepResultToJs);
+  }
+
+  // [async] evalStep(batch, skip: string[], wantLogits: boolean): Promise<StepResult>
+  Napi::Value EvalStep(const Napi::CallbackInfo& info) {
+    models::Batch batch = DecodeBatch(info[0]);
+    std::vector<std::string> skip = StringList(info[1], "skip");
+    const bool logits = info[2].ToBoolean().Value();
+    return Queue<engine::StepResult>(
+        info, "das.evalStep", [batch, skip, logits](engine::ModelRunner& r) { return r.EvalStep(batch, skip, logits); }, StepResultToJs);
+  }
+
+  // [async] optimizerStep(lr: number): Promise<void>
+  Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for lr");
+    const double lr = info[0].As<Napi::Number>().DoubleValue();
+    return Queue<bool>(
+        info, "das.optimizerStep",
+        [lr](engine::ModelRunner& r) {
+          r.OptimizerStep(lr);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  }
+
+  // [async] loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained'|'trainable'|'all'): Promise<LoadReport>
+  Napi::Value LoadState(const Napi::CallbackInfo& info) {
+    const Napi::Object object = ObjectArg(info, 0, "tensors");
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    const Napi::Array names = object.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); ++i) {
+      const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+      tensors.emplace_back(name, ViewHostTensor(object.Get(name), "tensors['" + name + "']"));
+    }
+    const bool strict = info[1].ToBoolean().Value();
+    const std::string expect_name = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "pretrained";
+    const auto expect = expect_name == "all" ? models::LoadExpectation::kAll
+                        : expect_name == "trainable" ? models::LoadExpectation::kTrainable
+                                                     : models::LoadExpectation::kPretrained;
+    return Queue<models::LoadReport>(
+        info, "das.loadState", [tensors, strict, expect](engine::ModelRunner& r) { return r.model().LoadState(tensors, strict, expect); },
+        [](Napi::Env env, models::LoadReport& report) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("loaded", StringsToJs(env, report.loaded));
+          out.Set("missing", StringsToJs(env, report.missing));
+          out.Set("unexpected", StringsToJs(env, report.unexpected));
+          out.Set("ignored", StringsToJs(env, report.ignored));
+          Napi::Array mismatched = Napi::Array::New(env, report.mismatched.size());
+          for (size_t i = 0; i < report.mismatched.size(); ++i) {
+            Napi::Object item = Napi::Object::New(env);
+            item.Set("name", report.mismatched[i].name);
+            item.Set("expected", ShapeToJs(env, report.mismatched[i].expected));
+            item.Set("received", ShapeToJs(env, report.mismatched[i].received));
+            mismatched.Set(static_cast<uint32_t>(i), item);
+          }
+          out.Set("mismatched", mismatched);
+          return out;
+        });
+  }
+
+  // [async] state(which: 'trainable' | 'all'): Promise<Record<string, HostTensor>>
+  Napi::Value State(const Napi::CallbackInfo& info) {
+    const bool trainable_only = !(info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "all");
+    using Tensors = std::vector<std::pair<std::string, at::Tensor>>;
+    return Queue<Tensors>(
+        info, "das.state",
+        [trainable_only](engine::ModelRunner& r) {
+          Tensors tensors;
+          for (const auto& item : r.model().named_parameters(true)) {
+            if (trainable_only && !item.value().requires_grad()) continue;
+            tensors.emplace_back(item.key(), item.value().detach().to(c10::kCPU).contiguous().clone());
+          }
+          return tensors;
+        },
+        [](Napi::Env env, Tensors& tensors) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          for (const auto& [name, tensor] : tensors) out.Set(name, NewHostTensor(env, tensor));
+          return out;
+        });
+  }
+
+  // [async] profileFlops(batch, skip: string[]): Promise<{ total: number, layers: Record<string, number> }>
+  Napi::Value ProfileFlops(const Napi::CallbackInfo& info) {
+    models::Batch batch = DecodeBatch(info[0]);
+    std::vector<std::string> skip = StringList(info[1], "skip");
+    return Queue<engine::FlopProfile>(
+        info, "das.profileFlops",
+        [batch, skip](engine::ModelRunner& r) { return engine::ProfileForwardFlops(r.model(), batch.To(r.device()), skip); },
+        [](Napi::Env env, engine::FlopProfile& profile) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("total", static_cast<double>(profile.total));
+          Napi::Object layers = Napi::Object::New(env);
+          for (const auto& [name, macs] : profile.layers) layers.Set(name.empty() ? "(outside layers)" : name, static_cast<double>(macs));
+          out.Set("layers", layers);
+          return out;
+        });
+  }
+
+  RunnerPtr runner_;
+  std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+struct ModelClassData {
+  Napi::FunctionReference constructor;
+};
+
+// [async] createModel(arch: 'roberta', config: object, device: string, seed: number): Promise<NativeModel>
+Napi::Value CreateModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected an architecture name");
+  const std::string arch = info[0].As<Napi::String>().Utf8Value();
+  const Napi::Object config_object = ObjectArg(info, 1, "config");
+  if (!info[2].IsString()) throw Napi::TypeError::New(env, "Expected a device string");
+  c10::Device device = c10::kCPU;
+  try {
+    device = ParseDevice(info[2].As<Napi::String>().Utf8Value());
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(env, error.what());
+  }
+  const uint64_t seed = info[3].IsNumber() ? static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()) : 0;
+  std::function<std::shared_ptr<models::TaskModel>()> make;
+  if (arch == "roberta") {
+    const models::RobertaConfig config = DecodeRobertaConfig(config_object);
+    make = [config] { return std::make_shared<models::RobertaClassifier>(config); };
+  } else {
+    throw Napi::TypeError::New(env, "Expected one of roberta for the architecture but received '" + arch + "'");
+  }
+  auto* data = env.GetInstanceData<ModelClassData>();
+  return AsyncTask<RunnerPtr>::Start(
+      env, "das.createModel",
+      [make, device, seed] {
+        torch::manual_seed(seed);  // initialisation of adapters and heads is reproducible
+        auto runner = std::make_shared<engine::ModelRunner>(make());
+        runner->To(device);
+        return runner;
+      },
+      [data](Napi::Env env, RunnerPtr& runner) -> Napi::Value {
+        return data->constructor.New({Napi::External<RunnerPtr>::New(env, &runner)});
+      });
+}
+
+// [sync] manualSeed(seed: number): seeds libtorch's generators (dropout) for reproducible steps.
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for seed");
+  torch::manual_seed(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitModelExports(Napi::Env env, Napi::Object exports) {
+  Napi::Function constructor = NativeModel::Define(env);
+  env.SetInstanceData(new ModelClassData{Napi::Persistent(constructor)});
+  exports.Set("NativeModel", constructor);
+  exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+}
+
+}  // namespace das::binding

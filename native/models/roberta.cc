@@ -1,0 +1,136 @@
+#include "models/roberta.h"
+
+#include <ATen/ATen.h>
+#include <ATen/record_function.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/init.h>
+
+namespace das::models {
+
+namespace {
+
+bool StartsWith(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+
+bool EndsWith(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+blocks::BertLayerOptions LayerOptions(const RobertaConfig& c) {
+  blocks::BertLayerOptions o;
+  o.hidden = c.hidden;
+  o.heads = c.heads;
+  o.intermediate = c.intermediate;
+  o.eps = c.layer_norm_eps;
+  o.dropout = c.hidden_dropout;
+  o.attention_dropout = c.attention_dropout;
+  o.adapters = c.adapters;
+  return o;
+}
+
+// BERT-style initialisation for weights a checkpoint does not provide (the head, in practice).
+void InitLinear(torch::nn::Linear& linear) {
+  torch::nn::init::normal_(linear->weight, 0.0, 0.02);
+  torch::nn::init::zeros_(linear->bias);
+}
+
+}  // namespace
+
+bool IsAdapterParameter(const std::string& name) { return name.find("_adapter.") != std::string::npos; }
+
+RobertaEmbeddingsImpl::RobertaEmbeddingsImpl(const RobertaConfig& c)
+    : word_embeddings(register_module("word_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, c.hidden).padding_idx(c.pad_token_id)))),
+      position_embeddings(register_module("position_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.max_positions, c.hidden).padding_idx(c.pad_token_id)))),
+      token_type_embeddings(register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden))),
+      LayerNorm(register_module("LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(c.layer_norm_eps)))),
+      dropout(register_module("dropout", torch::nn::Dropout(c.hidden_dropout))),
+      pad_token_id(c.pad_token_id) {}
+
+at::Tensor RobertaEmbeddingsImpl::forward(const at::Tensor& input_ids) {
+  // RoBERTa numbers real tokens from padding_idx + 1 and gives padding the padding position.
+  const at::Tensor not_pad = input_ids.ne(pad_token_id).to(at::kLong);
+  const at::Tensor positions = at::cumsum(not_pad, 1) * not_pad + pad_token_id;
+  const at::Tensor token_types = at::zeros_like(input_ids);
+  at::Tensor x = word_embeddings(input_ids) + position_embeddings(positions) + token_type_embeddings(token_types);
+  return dropout(LayerNorm(x));
+}
+
+RobertaEncoderImpl::RobertaEncoderImpl(const RobertaConfig& c) : layer(register_module("layer", torch::nn::ModuleList())) {
+  for (int64_t i = 0; i < c.layers; ++i) layer->push_back(blocks::BertLayer(LayerOptions(c)));
+}
+
+RobertaModelImpl::RobertaModelImpl(const RobertaConfig& c)
+    : embeddings(register_module("embeddings", RobertaEmbeddings(c))), encoder(register_module("encoder", RobertaEncoder(c))), config(c) {}
+
+std::vector<std::string> RobertaModelImpl::LayerNames() const {
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < config.layers; ++i) names.push_back(config.layer_prefix + std::to_string(i));
+  return names;
+}
+
+at::Tensor RobertaModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask, const std::vector<bool>& skipped) {
+  at::Tensor x = embeddings(input_ids);
+  const at::Tensor mask = blocks::AdditiveMask(attention_mask, x.scalar_type());
+  const auto names = LayerNames();
+  for (size_t i = 0; i < encoder->layer->size(); ++i) {
+    blocks::LayerScope scope(names[i]);
+    auto layer = encoder->layer->ptr<blocks::BertLayerImpl>(i);
+    x = skipped[i] ? layer->Skip(x) : layer->forward(x, mask);
+  }
+  return x;
+}
+
+RobertaClassificationHeadImpl::RobertaClassificationHeadImpl(int64_t hidden, int64_t num_labels, double dropout)
+    : dense(register_module("dense", torch::nn::Linear(hidden, hidden))),
+      out_proj(register_module("out_proj", torch::nn::Linear(hidden, num_labels))),
+      dropout(register_module("dropout", torch::nn::Dropout(dropout))) {
+  torch::NoGradGuard no_grad;
+  InitLinear(dense);
+  InitLinear(out_proj);
+}
+
+at::Tensor RobertaClassificationHeadImpl::forward(const at::Tensor& hidden_states) {
+  at::Tensor x = dropout(hidden_states.select(1, 0));
+  x = dropout(at::tanh(dense(x)));
+  return out_proj(x);
+}
+
+RobertaClassifier::RobertaClassifier(const RobertaConfig& c)
+    : roberta(register_module("roberta", RobertaModel(c))),
+      classifier(register_module("classifier", RobertaClassificationHead(c.hidden, c.num_labels, c.hidden_dropout))) {
+  ApplyFreezing();
+}
+
+ModelOutput RobertaClassifier::Run(const Batch& batch, const std::vector<bool>& skipped) {
+  TORCH_CHECK(skipped.size() == roberta->encoder->layer->size(), "skip mask has ", skipped.size(), " entries for ",
+              roberta->encoder->layer->size(), " layers");
+  const at::Tensor& input_ids = batch.Require("input_ids");
+  TORCH_CHECK(input_ids.dim() == 2, "input_ids must be [batch, tokens], got ", input_ids.sizes());
+  TORCH_CHECK(input_ids.size(1) <= roberta->config.max_positions - roberta->config.pad_token_id - 1, "input_ids has ", input_ids.size(1),
+              " tokens; this RoBERTa takes at most ", roberta->config.max_positions - roberta->config.pad_token_id - 1);
+  ModelOutput out;
+  out.logits = classifier(roberta(input_ids, batch.Optional("attention_mask"), skipped));
+  const at::Tensor labels = batch.Optional("labels");
+  if (labels.defined()) {
+    out.loss = torch::nn::functional::cross_entropy(out.logits, labels.to(at::kLong));
+    out.loss_parts.emplace_back("ce", out.loss);
+  }
+  return out;
+}
+
+bool RobertaClassifier::IsTrainable(const std::string& name) const { return IsAdapterParameter(name) || IsHead(name); }
+
+bool RobertaClassifier::IsHead(const std::string& name) const { return StartsWith(name, "classifier."); }
+
+std::string RobertaClassifier::MapCheckpointName(const std::string& name) const { return MapHuggingFaceRobertaName(name, "roberta."); }
+
+std::string MapHuggingFaceRobertaName(const std::string& name, const std::string& prefix) {
+  if (EndsWith(name, "position_ids")) return "";  // a constant buffer in some HF versions
+  std::string mapped = name;
+  const bool ours = StartsWith(mapped, prefix) || StartsWith(mapped, "classifier.");
+  if (!ours && (StartsWith(mapped, "embeddings.") || StartsWith(mapped, "encoder.") || StartsWith(mapped, "pooler."))) mapped = prefix + mapped;
+  if (EndsWith(mapped, "LayerNorm.gamma")) mapped.replace(mapped.size() - 5, 5, "weight");
+  if (EndsWith(mapped, "LayerNorm.beta")) mapped.replace(mapped.size() - 4, 4, "bias");
+  return mapped;
+}
+
+}  // namespace das::models

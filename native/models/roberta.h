@@ -1,0 +1,95 @@
+// RoBERTa (SPEC 3.1): post-LN encoder with HuggingFace parameter names, DAS adapters in every
+// layer, and the sequence-classification head. RobertaModel (no head) is reused as METER's
+// language encoder.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "models/blocks/layers.h"
+#include "models/task_model.h"
+
+namespace das::models {
+
+struct RobertaConfig {
+  int64_t vocab_size = 50265;
+  int64_t hidden = 768;
+  int64_t layers = 12;
+  int64_t heads = 12;
+  int64_t intermediate = 3072;
+  int64_t max_positions = 514;
+  int64_t type_vocab_size = 1;
+  int64_t pad_token_id = 1;
+  double layer_norm_eps = 1e-5;
+  double hidden_dropout = 0.1;
+  double attention_dropout = 0.1;
+  int64_t num_labels = 3;
+  blocks::AdapterSizes adapters{16, 32, 1.0};
+  std::string layer_prefix = "En";  // layer names: En0.. (METER's language encoder: LEn0..)
+};
+
+struct RobertaEmbeddingsImpl : torch::nn::Module {
+  explicit RobertaEmbeddingsImpl(const RobertaConfig& config);
+  at::Tensor forward(const at::Tensor& input_ids);
+
+  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
+  torch::nn::LayerNorm LayerNorm{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  int64_t pad_token_id;
+};
+TORCH_MODULE(RobertaEmbeddings);
+
+struct RobertaEncoderImpl : torch::nn::Module {
+  explicit RobertaEncoderImpl(const RobertaConfig& config);
+  torch::nn::ModuleList layer{nullptr};
+};
+TORCH_MODULE(RobertaEncoder);
+
+struct RobertaModelImpl : torch::nn::Module {
+  explicit RobertaModelImpl(const RobertaConfig& config);
+  // Hidden states [B, T, H]; `skipped` has one entry per layer.
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask, const std::vector<bool>& skipped);
+  std::vector<std::string> LayerNames() const;
+
+  RobertaEmbeddings embeddings{nullptr};
+  RobertaEncoder encoder{nullptr};
+  RobertaConfig config;
+};
+TORCH_MODULE(RobertaModel);
+
+struct RobertaClassificationHeadImpl : torch::nn::Module {
+  RobertaClassificationHeadImpl(int64_t hidden, int64_t num_labels, double dropout);
+  at::Tensor forward(const at::Tensor& hidden_states);  // on the <s> token
+
+  torch::nn::Linear dense{nullptr}, out_proj{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(RobertaClassificationHead);
+
+// Batch fields: input_ids [B,T] int64, attention_mask [B,T], labels [B] int64 (optional).
+class RobertaClassifier : public TaskModel {
+ public:
+  explicit RobertaClassifier(const RobertaConfig& config);
+  std::string Architecture() const override { return "roberta"; }
+  std::vector<std::string> LayerNames() const override { return roberta->LayerNames(); }
+  ModelOutput Run(const Batch& batch, const std::vector<bool>& skipped) override;
+  bool IsTrainable(const std::string& name) const override;
+  bool IsHead(const std::string& name) const override;
+  std::string MapCheckpointName(const std::string& name) const override;
+
+  RobertaModel roberta{nullptr};
+  RobertaClassificationHead classifier{nullptr};
+};
+
+// HuggingFace RoBERTa checkpoint names -> ours, for a model registered under `prefix` ("roberta."):
+// adds a missing prefix (RobertaModel checkpoints), renames old LayerNorm gamma/beta, drops
+// position_ids buffers. Shared with METER's language encoder.
+std::string MapHuggingFaceRobertaName(const std::string& name, const std::string& prefix);
+
+bool IsAdapterParameter(const std::string& name);
+
+}  // namespace das::models

@@ -1,0 +1,138 @@
+#include "models/task_model.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace das::models {
+
+namespace {
+
+std::string Join(const std::vector<std::string>& items, size_t limit = 12) {
+  std::string text;
+  for (size_t i = 0; i < items.size() && i < limit; ++i) text += (i ? ", " : "") + items[i];
+  if (items.size() > limit) text += ", ... (" + std::to_string(items.size()) + " in all)";
+  return text;
+}
+
+std::string ShapeText(at::IntArrayRef shape) {
+  std::ostringstream out;
+  out << shape;
+  return out.str();
+}
+
+}  // namespace
+
+const at::Tensor& Batch::Require(const std::string& name) const {
+  const auto it = tensors.find(name);
+  if (it == tensors.end()) throw std::invalid_argument("batch is missing the field '" + name + "'");
+  return it->second;
+}
+
+at::Tensor Batch::Optional(const std::string& name) const {
+  const auto it = tensors.find(name);
+  return it == tensors.end() ? at::Tensor() : it->second;
+}
+
+Batch Batch::To(c10::Device device) const {
+  Batch moved;
+  for (const auto& [name, tensor] : tensors) moved.tensors[name] = tensor.to(device);
+  return moved;
+}
+
+std::vector<std::string> TaskModel::Scope(const std::string& scope) const {
+  if (scope == "global") return LayerNames();
+  throw std::invalid_argument("unknown scope '" + scope + "' for " + Architecture() + " (expected: global)");
+}
+
+std::vector<bool> TaskModel::SkipMask(const std::vector<std::string>& names) const {
+  const std::vector<std::string> layers = LayerNames();
+  std::vector<bool> mask(layers.size(), false);
+  for (const std::string& name : names) {
+    bool found = false;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (layers[i] == name) mask[i] = found = true;
+    }
+    if (!found) throw std::invalid_argument("unknown layer '" + name + "' for " + Architecture() + " (layers: " + Join(layers, 40) + ")");
+  }
+  return mask;
+}
+
+void TaskModel::ApplyFreezing() {
+  for (auto& item : named_parameters(true)) item.value().set_requires_grad(IsTrainable(item.key()));
+}
+
+std::vector<ParameterInfo> TaskModel::Parameters() const {
+  // LayerNorm weights never decay; find them by module type rather than by name.
+  std::set<std::string> layer_norm_params;
+  for (const auto& item : named_modules("", false)) {
+    if (item.value()->as<torch::nn::LayerNorm>() == nullptr) continue;
+    for (const auto& param : item.value()->named_parameters(false)) layer_norm_params.insert(item.key() + "." + param.key());
+  }
+  std::vector<ParameterInfo> infos;
+  for (const auto& item : named_parameters(true)) {
+    const std::string& name = item.key();
+    const at::Tensor& value = item.value();
+    const bool is_bias = name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+    infos.push_back({name, value.sizes().vec(), value.numel(), value.requires_grad(), IsHead(name),
+                     !is_bias && layer_norm_params.count(name) == 0});
+  }
+  return infos;
+}
+
+LoadReport TaskModel::LoadState(const std::vector<std::pair<std::string, at::Tensor>>& tensors, bool strict, LoadExpectation expect) {
+  LoadReport report;
+  auto params = named_parameters(true);
+  auto buffers = named_buffers(true);
+  std::set<std::string> seen;
+  torch::NoGradGuard no_grad;
+  for (const auto& [source_name, tensor] : tensors) {
+    const std::string name = MapCheckpointName(source_name);
+    if (name.empty()) {
+      report.ignored.push_back(source_name);
+      continue;
+    }
+    at::Tensor* target = params.find(name);
+    if (target == nullptr) target = buffers.find(name);
+    if (target == nullptr) {
+      report.unexpected.push_back(name == source_name ? name : source_name + " (as " + name + ")");
+      continue;
+    }
+    if (target->sizes() != tensor.sizes()) {
+      report.mismatched.push_back({name, target->sizes().vec(), tensor.sizes().vec()});
+      continue;
+    }
+    target->copy_(tensor);
+    report.loaded.push_back(name);
+    seen.insert(name);
+  }
+  for (const auto& item : params) {
+    if (seen.count(item.key())) continue;
+    report.missing.push_back(item.key());
+  }
+  if (strict) {
+    std::vector<std::string> problems;
+    for (const auto& mismatch : report.mismatched) {
+      problems.push_back("shape of " + mismatch.name + ": expected " + ShapeText(mismatch.expected) + ", checkpoint has " +
+                         ShapeText(mismatch.received));
+    }
+    if (!report.unexpected.empty()) problems.push_back("unexpected keys: " + Join(report.unexpected));
+    std::vector<std::string> missing_expected;
+    for (const std::string& name : report.missing) {
+      const bool trainable = IsTrainable(name);
+      if (expect == LoadExpectation::kAll || (expect == LoadExpectation::kTrainable) == trainable) missing_expected.push_back(name);
+    }
+    if (!missing_expected.empty()) problems.push_back("missing keys: " + Join(missing_expected));
+    if (!problems.empty()) {
+      std::string message = "checkpoint does not fit the " + Architecture() + " model:";
+      for (const std::string& problem : problems) message += "\n  - " + problem;
+      throw std::invalid_argument(message);
+    }
+  }
+  return report;
+}
+
+}  // namespace das::models
