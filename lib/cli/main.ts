@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../package-info.js';
 import { doctorCommand } from './commands/doctor.js';
+import { flopsCommand } from './commands/flops.js';
 import { ExitCode } from './output.js';
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(doctorCommand());
+  program.addCommand(flopsCommand());
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

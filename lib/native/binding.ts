@@ -27,7 +27,54 @@ export interface NativeRuntimeInfo {
   build: { system: string; compiler: string; type: string; cxx11Abi: boolean; napiVersion: number };
 }
 
+export interface NativeParameterInfo {
+  name: string;
+  shape: number[];
+  numel: number;
+  trainable: boolean;
+  /** Part of the task head (counted apart from the updated parameters, as in the paper). */
+  head: boolean;
+  /** AdamW weight decay applies (not biases, not LayerNorm weights). */
+  decay: boolean;
+}
+
+export interface NativeStepResult {
+  loss: number;
+  parts: Record<string, number>;
+  logits?: HostTensor<'float32'>;
+}
+
+export interface NativeLoadReport {
+  loaded: string[];
+  missing: string[];
+  unexpected: string[];
+  ignored: string[];
+  mismatched: { name: string; expected: number[]; received: number[] }[];
+}
+
+export type NativeBatch = Record<string, HostTensor>;
+
+/** One model and its optimizer in the addon. One operation at a time (lib/models/model.ts queues them). */
+export interface NativeModel {
+  /** [sync] */ architecture(): string;
+  /** [sync] skippable layers, or the candidates of a search scope */ layerNames(scope?: string): string[];
+  /** [sync] */ parameters(): NativeParameterInfo[];
+  /** [sync] */ device(): string;
+  /** [sync] */ configureOptimizer(options: { weightDecay: number; beta1: number; beta2: number; eps: number; headLrMultiplier: number }): void;
+  /** [async] forward + backward in train mode; gradients accumulate */ trainStep(batch: NativeBatch, skip: string[], lossScale: number): Promise<NativeStepResult>;
+  /** [async] forward in eval mode, no autograd */ evalStep(batch: NativeBatch, skip: string[], wantLogits: boolean): Promise<NativeStepResult>;
+  /** [async] AdamW update at `lr` (times group multipliers), then zero gradients */ optimizerStep(lr: number): Promise<void>;
+  /** [async] */ loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained' | 'trainable' | 'all'): Promise<NativeLoadReport>;
+  /** [async] */ state(which: 'trainable' | 'all'): Promise<Record<string, HostTensor>>;
+  /** [async] multiply-accumulates of one real forward pass, per layer */ profileFlops(batch: NativeBatch, skip: string[]): Promise<{
+    total: number;
+    layers: Record<string, number>;
+  }>;
+}
+
 export interface NativeBinding {
+  /** [async] */ createModel(architecture: 'roberta', config: object, device: string, seed: number): Promise<NativeModel>;
+  /** [sync] seeds libtorch's generators (dropout) */ manualSeed(seed: number): void;
   /** [sync] */ runtimeInfo(): NativeRuntimeInfo;
   /** [sync] */ setNumThreads(threads: number): void;
   /** [sync] "cuda" -> "cuda:0"; throws when the device does not exist here. */ normalizeDevice(spec: string): string;

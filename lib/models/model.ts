@@ -1,0 +1,150 @@
+/**
+ * A model living in the addon, as TypeScript sees it: steps, state and reports, with overlapping
+ * calls queued so that one operation runs at a time (the addon refuses a second one).
+ */
+import { invalidArgument } from '../errors.js';
+import { validateHostTensor, type HostTensor } from '../host-tensor.js';
+import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
+import { callAsync, callSync } from '../native/call.js';
+import { normalizeDevice } from '../native/runtime.js';
+import { validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
+
+export type Architecture = 'roberta';
+
+export interface ModelOptions {
+  /** "cpu", "cuda" or "cuda:N". Default cpu. */
+  device?: string;
+  /** Seeds the initialisation of adapters and heads. Default 0. */
+  seed?: number;
+}
+
+export interface ParameterCounts {
+  /** Every parameter of the model as built (frozen backbone, all adapters, head). */
+  total: number;
+  /** Trainable parameters outside the task head (adapters, poolers, ...). */
+  updated: number;
+  /** Task head parameters. */
+  head: number;
+}
+
+export interface OptimizerOptions {
+  /** Default 0.01 (not applied to biases and LayerNorm weights). */
+  weightDecay?: number;
+  betas?: [number, number];
+  eps?: number;
+  /** Learning-rate multiplier of the task head. Default 1. */
+  headLrMultiplier?: number;
+}
+
+function validateBatch(batch: NativeBatch): void {
+  if (typeof batch !== 'object' || batch === null) throw invalidArgument('batch', 'an object of named tensors', batch);
+  for (const [name, tensor] of Object.entries(batch)) validateHostTensor(tensor, `batch.${name}`);
+}
+
+function validateSkip(skip: readonly string[]): string[] {
+  if (!Array.isArray(skip) || skip.some((name) => typeof name !== 'string')) throw invalidArgument('skip', 'an array of layer names', skip);
+  return [...skip];
+}
+
+export class Model {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly architecture: Architecture,
+    readonly config: Readonly<RobertaConfig>,
+    private readonly native: NativeModel,
+  ) {}
+
+  static async create(architecture: Architecture, config: RobertaConfig, options: ModelOptions = {}): Promise<Model> {
+    if (architecture !== 'roberta') throw invalidArgument('architecture', "'roberta'", architecture);
+    const checked = validateRobertaConfig({ ...config });
+    const device = normalizeDevice(options.device ?? 'cpu');
+    const seed = options.seed ?? 0;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
+    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed));
+    return new Model(architecture, Object.freeze(checked), native);
+  }
+
+  /** Runs `work` after every operation queued before it. */
+  private queue<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work, work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  get device(): string {
+    return callSync(() => this.native.device());
+  }
+
+  /** Skippable layers in forward order, or the candidates of a search scope. */
+  layerNames(scope?: string): string[] {
+    return callSync(() => this.native.layerNames(scope));
+  }
+
+  parameters(): NativeParameterInfo[] {
+    return callSync(() => this.native.parameters());
+  }
+
+  parameterCounts(): ParameterCounts {
+    const counts = { total: 0, updated: 0, head: 0 };
+    for (const p of this.parameters()) {
+      counts.total += p.numel;
+      if (p.head) counts.head += p.numel;
+      else if (p.trainable) counts.updated += p.numel;
+    }
+    return counts;
+  }
+
+  configureOptimizer(options: OptimizerOptions = {}): void {
+    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+    const config = { weightDecay: options.weightDecay ?? 0.01, beta1, beta2, eps: options.eps ?? 1e-8, headLrMultiplier: options.headLrMultiplier ?? 1 };
+    for (const [key, value] of Object.entries(config)) {
+      if (!Number.isFinite(value) || value < 0) throw invalidArgument(`optimizer ${key}`, 'a finite number >= 0', value);
+    }
+    callSync(() => this.native.configureOptimizer(config));
+  }
+
+  /** Forward + backward with `skip` replaced by skip adapters; `lossScale` = 1 / accumulation steps. */
+  trainStep(batch: NativeBatch, options: { skip?: readonly string[]; lossScale?: number } = {}): Promise<NativeStepResult> {
+    validateBatch(batch);
+    const skip = validateSkip(options.skip ?? []);
+    const scale = options.lossScale ?? 1;
+    if (!(scale > 0)) throw invalidArgument('lossScale', 'a positive number', scale);
+    return this.queue(() => callAsync(() => this.native.trainStep(batch, skip, scale)));
+  }
+
+  evalStep(batch: NativeBatch, options: { skip?: readonly string[]; logits?: boolean } = {}): Promise<NativeStepResult> {
+    validateBatch(batch);
+    const skip = validateSkip(options.skip ?? []);
+    return this.queue(() => callAsync(() => this.native.evalStep(batch, skip, options.logits ?? false)));
+  }
+
+  optimizerStep(lr: number): Promise<void> {
+    if (!Number.isFinite(lr) || lr < 0) throw invalidArgument('lr', 'a finite number >= 0', lr);
+    return this.queue(() => callAsync(() => this.native.optimizerStep(lr)));
+  }
+
+  loadState(
+    tensors: Record<string, HostTensor>,
+    options: { strict?: boolean; expect?: 'pretrained' | 'trainable' | 'all' } = {},
+  ): Promise<NativeLoadReport> {
+    for (const [name, tensor] of Object.entries(tensors)) validateHostTensor(tensor, `tensors['${name}']`);
+    return this.queue(() => callAsync(() => this.native.loadState(tensors, options.strict ?? false, options.expect ?? 'pretrained')));
+  }
+
+  state(which: 'trainable' | 'all' = 'trainable'): Promise<Record<string, HostTensor>> {
+    return this.queue(() => callAsync(() => this.native.state(which)));
+  }
+
+  profileFlops(batch: NativeBatch, skip: readonly string[] = []): Promise<{ total: number; layers: Record<string, number> }> {
+    validateBatch(batch);
+    const names = validateSkip(skip);
+    return this.queue(() => callAsync(() => this.native.profileFlops(batch, names)));
+  }
+}
+
+/** Seeds libtorch's generators (dropout), for reproducible training steps. */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
+  callSync((binding) => binding.manualSeed(seed));
+}
