@@ -103,6 +103,7 @@ LoadReport TaskModel::LoadState(const std::vector<std::pair<std::string, at::Ten
     }
     if (target->sizes() != tensor.sizes()) {
       report.mismatched.push_back({name, target->sizes().vec(), tensor.sizes().vec()});
+      seen.insert(name);  // reported as mismatched, not again as missing
       continue;
     }
     target->copy_(tensor);

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * Data-pipeline throughput: images per second through read + decode + preprocess + collate (the
+ * full VQA batch: tokenised questions, padded pixels, masks, soft targets) for the ViLT and METER
+ * transforms, prepared inline and on worker threads, measured side by side in one run.
+ *
+ *   node scripts/bench/data-throughput.mjs [--images 96] [--batch 32] [--batches 6] [--threads 2]
+ *
+ * Input: COCO-sized (640x480) textured JPEGs inside a ViLT-format vqav2 Arrow file, read through
+ * the same lazy Arrow reader and TaskLoader training uses. Needs `npm run build:ts` first.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import {
+  TaskLoader, TextTokenizer, createImagePreparer, createRng, openVqaArrow, tinyWordPieceTokenizer, writeArrowFile, VQA_COLUMNS,
+} from '../../dist/lib/data/index.js';
+
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', default: '96' },
+    batch: { type: 'string', default: '32' },
+    batches: { type: 'string', default: '6' },
+    threads: { type: 'string', default: String(Math.max(1, availableParallelism())) },
+  },
+});
+const numImages = Number(values.images);
+const batchSize = Number(values.batch);
+const batches = Number(values.batches);
+const threads = Number(values.threads);
+
+/** A textured 640x480 JPEG (noise over gradients) so decode cost and file size resemble COCO's. */
+async function cocoLikeJpeg(seed) {
+  const rng = createRng(seed);
+  const w = 640;
+  const h = 480;
+  const raw = Buffer.alloc(w * h * 3);
+  for (let i = 0, p = 0; i < w * h; i++, p += 3) {
+    const x = i % w;
+    const y = (i / w) | 0;
+    raw[p] = (x / 3 + rng.int(64)) & 255;
+    raw[p + 1] = (y / 2 + rng.int(64)) & 255;
+    raw[p + 2] = ((x + y) / 5 + rng.int(64)) & 255;
+  }
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
+async function makeDataset(dir) {
+  const rows = [];
+  for (let i = 0; i < numImages; i++) {
+    rows.push({
+      image: await cocoLikeJpeg(i + 1), questions: ['what color is the car ?'], answers: [['red']], answerLabels: [[3]],
+      answerScores: [[1]], imageId: i, questionIds: [i], split: 'val',
+    });
+  }
+  await writeArrowFile(join(dir, 'vqav2_val.arrow'), VQA_COLUMNS, rows, { rowsPerBatch: 1 << 30 });
+  return openVqaArrow(dir, 'val', 'meter');
+}
+
+async function measure(ds, transform, workerThreads) {
+  const preparer = createImagePreparer({ threads: workerThreads });
+  const tokenizer = TextTokenizer.fromJson(tinyWordPieceTokenizer(), { maxLength: transform.kind === 'vilt' ? 40 : 50 });
+  try {
+    const loader = new TaskLoader(ds, { batchSize, seed: 1, tokenizer, preparer, transform, prefetch: 2 });
+    await loader.next(); // warm-up: worker start-up, sharp initialisation
+    const start = process.hrtime.bigint();
+    let images = 0;
+    for (let i = 0; i < batches; i++) images += (await loader.next()).indices.length;
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return images / seconds;
+  } finally {
+    await preparer.close();
+  }
+}
+
+/**
+ * The model's consumption rate at the same batch size (images per second through a train step),
+ * to be filled in by the native-model benchmark: return a number to have it printed beside the data
+ * rate. It stays null here because lib/data must not load the addon.
+ */
+async function modelConsumptionRate(/* model, batchSize */) {
+  return null;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'das-bench-data-'));
+try {
+  const ds = await makeDataset(dir);
+  console.log(`data throughput: ${numImages} COCO-sized JPEGs (640x480) in an Arrow file, batch ${batchSize}, ${batches} timed batches, ${availableParallelism()} cores, sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}`);
+  console.log('transform                          inline img/s   workers(' + threads + ') img/s   ratio   model img/s');
+  for (const [name, transform, model] of [
+    ['ViLT pixelbert 384 (-> 384x512)', { kind: 'vilt', size: 384 }, 'vilt'],
+    ['ViLT pixelbert 384 + RandAugment', { kind: 'vilt', size: 384, randAugment: true }, 'vilt'],
+    ['METER CLIP 384 (-> 384x384)', { kind: 'clip', size: 384 }, 'meter'],
+    ['METER CLIP 288 (NLVR2)', { kind: 'clip', size: 288 }, 'meter'],
+  ]) {
+    const inline = await measure(ds, transform, 0);
+    const workers = await measure(ds, transform, threads);
+    const modelRate = await modelConsumptionRate(model, batchSize);
+    console.log(`${name.padEnd(34)} ${inline.toFixed(1).padStart(12)}   ${workers.toFixed(1).padStart(16)}   ${(workers / inline).toFixed(2).padStart(5)}   ${modelRate === null ? 'n/a (see modelConsumptionRate)' : modelRate.toFixed(1)}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
