@@ -3,10 +3,13 @@ export { DasError, type DasErrorCode } from './errors.js';
 export { DTYPES, hostTensor, isDType, numel, validateHostTensor, type DType, type DTypeArrays, type HostTensor } from './host-tensor.js';
 export {
   echoTensor,
+  manualSeed,
   matmul,
   normalizeDevice,
   runtimeInfo,
+  rngState,
   setNumThreads,
+  setRngState,
   timeGemm,
   type GemmTiming,
   type GemmTimingOptions,
@@ -14,3 +17,7 @@ export {
 } from './native/runtime.js';
 export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
 export { packageVersion as version } from './package-info.js';
+export { Model, type Architecture, type ModelOptions, type OptimizerOptions, type ParameterCounts } from './models/model.js';
+export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
+export { robertaFlops, type FlopReport, type LayerFlops } from './models/flops.js';
+export type { NativeBatch, NativeLoadReport, NativeParameterInfo, NativeStepResult } from './native/binding.js';

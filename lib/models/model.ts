@@ -136,15 +136,21 @@ export class Model {
     return this.queue(() => callAsync(() => this.native.state(which)));
   }
 
+  /** AdamW moments and step counts, as opaque bytes for a checkpoint. */
+  optimizerState(): Promise<HostTensor<'uint8'>> {
+    return this.queue(() => callAsync(() => this.native.optimizerState()));
+  }
+
+  /** Restores optimizerState() into an optimizer configured with the same options. */
+  loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void> {
+    validateHostTensor(bytes, 'optimizer state');
+    if (bytes.dtype !== 'uint8') throw invalidArgument('optimizer state dtype', 'uint8', bytes.dtype);
+    return this.queue(() => callAsync(() => this.native.loadOptimizerState(bytes)));
+  }
+
   profileFlops(batch: NativeBatch, skip: readonly string[] = []): Promise<{ total: number; layers: Record<string, number> }> {
     validateBatch(batch);
     const names = validateSkip(skip);
     return this.queue(() => callAsync(() => this.native.profileFlops(batch, names)));
   }
-}
-
-/** Seeds libtorch's generators (dropout), for reproducible training steps. */
-export function manualSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
-  callSync((binding) => binding.manualSeed(seed));
 }

@@ -70,11 +70,15 @@ export interface NativeModel {
     total: number;
     layers: Record<string, number>;
   }>;
+  /** [async] opaque bytes (libtorch archive) for checkpoints */ optimizerState(): Promise<HostTensor<'uint8'>>;
+  /** [async] into an optimizer configured the same way */ loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void>;
 }
 
 export interface NativeBinding {
   /** [async] */ createModel(architecture: 'roberta', config: object, device: string, seed: number): Promise<NativeModel>;
   /** [sync] seeds libtorch's generators (dropout) */ manualSeed(seed: number): void;
+  /** [sync] libtorch's CPU generator state */ rngState(): HostTensor<'uint8'>;
+  /** [sync] */ setRngState(state: HostTensor<'uint8'>): void;
   /** [sync] */ runtimeInfo(): NativeRuntimeInfo;
   /** [sync] */ setNumThreads(threads: number): void;
   /** [sync] "cuda" -> "cuda:0"; throws when the device does not exist here. */ normalizeDevice(spec: string): string;

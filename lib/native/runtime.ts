@@ -74,3 +74,20 @@ export async function timeGemm(options: GemmTimingOptions): Promise<GemmTiming> 
   const median = sorted[Math.floor(sorted.length / 2)]!;
   return { ...timing, gflops: (2 * n ** 3) / median / 1e9 };
 }
+
+/** Seeds libtorch's generators (dropout, initialisation), for reproducible runs. */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
+  callSync((binding) => binding.manualSeed(seed));
+}
+
+/** libtorch's CPU generator state, for checkpoints that resume exactly. */
+export function rngState(): HostTensor<'uint8'> {
+  return callSync((binding) => binding.rngState());
+}
+
+export function setRngState(state: HostTensor<'uint8'>): void {
+  validateHostTensor(state, 'rng state');
+  if (state.dtype !== 'uint8') throw invalidArgument('rng state dtype', 'uint8', state.dtype);
+  callSync((binding) => binding.setRngState(state));
+}

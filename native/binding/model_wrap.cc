@@ -5,6 +5,7 @@
 #include <torch/utils.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 
 #include "binding/async_task.h"
@@ -13,6 +14,7 @@
 #include "engine/model_runner.h"
 #include "models/roberta.h"
 #include "runtime/device.h"
+#include "runtime/rng_state.h"
 
 namespace das::binding {
 
@@ -137,6 +139,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::LoadState>("loadState"),
                            InstanceMethod<&NativeModel::State>("state"),
                            InstanceMethod<&NativeModel::ProfileFlops>("profileFlops"),
+                           InstanceMethod<&NativeModel::OptimizerState>("optimizerState"),
+                           InstanceMethod<&NativeModel::LoadOptimizerState>("loadOptimizerState"),
                        });
   }
 
@@ -314,6 +318,31 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         });
   }
 
+  // [async] optimizerState(): Promise<HostTensor<'uint8'>>  (opaque bytes for checkpoints)
+  Napi::Value OptimizerState(const Napi::CallbackInfo& info) {
+    return Queue<std::string>(
+        info, "das.optimizerState", [](engine::ModelRunner& r) { return r.SaveOptimizerState(); },
+        [](Napi::Env env, std::string& bytes) -> Napi::Value {
+          at::Tensor tensor = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
+          std::memcpy(tensor.data_ptr(), bytes.data(), bytes.size());
+          return NewHostTensor(env, tensor);
+        });
+  }
+
+  // [async] loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void>
+  Napi::Value LoadOptimizerState(const Napi::CallbackInfo& info) {
+    const at::Tensor view = ViewHostTensor(info[0], "optimizer state");
+    if (view.scalar_type() != at::kByte) throw Napi::TypeError::New(info.Env(), "Expected a uint8 tensor for the optimizer state");
+    std::string bytes(static_cast<const char*>(view.data_ptr()), static_cast<size_t>(view.numel()));
+    return Queue<bool>(
+        info, "das.loadOptimizerState",
+        [bytes](engine::ModelRunner& r) {
+          r.LoadOptimizerState(bytes);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  }
+
   RunnerPtr runner_;
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
@@ -364,6 +393,19 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// [sync] rngState(): HostTensor<'uint8'> of libtorch's CPU generator.
+Napi::Value RngState(const Napi::CallbackInfo& info) { return NewHostTensor(info.Env(), GetCpuRngState()); }
+
+// [sync] setRngState(state: HostTensor<'uint8'>)
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  try {
+    SetCpuRngState(ViewHostTensor(info[0], "rng state"));
+  } catch (const c10::Error& error) {
+    throw Napi::Error::New(info.Env(), error.what_without_backtrace());
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitModelExports(Napi::Env env, Napi::Object exports) {
@@ -372,6 +414,8 @@ void InitModelExports(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeModel", constructor);
   exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+  exports.Set("rngState", Napi::Function::New(env, RngState, "rngState"));
+  exports.Set("setRngState", Napi::Function::New(env, SetRngState, "setRngState"));
 }
 
 }  // namespace das::binding

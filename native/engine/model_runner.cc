@@ -1,7 +1,11 @@
 #include "engine/model_runner.h"
 
 #include <ATen/ATen.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 #include <torch/utils.h>
+
+#include <sstream>
 
 #include <stdexcept>
 
@@ -75,6 +79,27 @@ void ModelRunner::ZeroGrad() {
   for (auto& param : model_->parameters()) {
     if (param.grad().defined()) param.mutable_grad() = at::Tensor();
   }
+}
+
+}  // namespace das::engine
+
+namespace das::engine {
+
+std::string ModelRunner::SaveOptimizerState() const {
+  if (!optimizer_) throw std::logic_error("no optimizer state: the optimizer is not configured");
+  torch::serialize::OutputArchive archive;
+  optimizer_->save(archive);
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void ModelRunner::LoadOptimizerState(const std::string& bytes) {
+  if (!optimizer_) throw std::logic_error("configure the optimizer before loading its state");
+  std::istringstream in(bytes);
+  torch::serialize::InputArchive archive;
+  archive.load_from(in, device_);
+  optimizer_->load(archive);
 }
 
 }  // namespace das::engine

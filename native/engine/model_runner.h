@@ -46,6 +46,11 @@ class ModelRunner {
   void OptimizerStep(double lr);
   void ZeroGrad();
 
+  // Resume support: the optimizer's moments and step counts as an opaque byte blob (libtorch's
+  // archive format), restored into an optimizer configured the same way.
+  std::string SaveOptimizerState() const;
+  void LoadOptimizerState(const std::string& bytes);
+
  private:
   StepResult Collect(const models::ModelOutput& output, bool want_logits) const;
 

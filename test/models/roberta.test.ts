@@ -8,6 +8,7 @@ import { DasError } from '../../lib/errors.js';
 import type { HostTensor } from '../../lib/host-tensor.js';
 import { robertaBuiltParams, robertaFlops } from '../../lib/models/flops.js';
 import { Model } from '../../lib/models/model.js';
+import { manualSeed, rngState, setRngState } from '../../lib/native/runtime.js';
 import { ROBERTA_BASE, type RobertaConfig } from '../../lib/models/roberta-config.js';
 import { repoRoot } from '../support/repo.js';
 import { int64Tensor, maxRelativeError, randomFloat32, writeRawTensors } from '../support/tensors.js';
@@ -138,6 +139,36 @@ describe('RoBERTa (native)', () => {
       assert.equal(profile.total, sequences * analytic.flops);
     });
   }
+
+  it('resumes exactly from trainable state + optimizer state + RNG state (dropout included)', async () => {
+    const { model: first, state } = await randomModel(tiny, 21);
+    first.configureOptimizer({ weightDecay: 0.01 });
+    manualSeed(5);
+    const steps = async (model: Model, n: number) => {
+      const losses: number[] = [];
+      for (let i = 0; i < n; i++) {
+        losses.push((await model.trainStep(batch, { skip: ['En2'] })).loss);
+        await model.optimizerStep(1e-2);
+      }
+      return losses;
+    };
+    await steps(first, 2);
+    const snapshot = { trainable: await first.state('trainable'), optimizer: await first.optimizerState(), rng: rngState() };
+    const uninterrupted = await steps(first, 3);
+    const expected = await first.state('trainable');
+
+    const second = await Model.create('roberta', tiny, { seed: 999 });
+    await second.loadState(state, { strict: true, expect: 'all' });
+    await second.loadState(snapshot.trainable, { strict: true, expect: 'trainable' });
+    second.configureOptimizer({ weightDecay: 0.01 });
+    await second.loadOptimizerState(snapshot.optimizer);
+    setRngState(snapshot.rng);
+    assert.deepEqual(await steps(second, 3), uninterrupted);
+    const resumed = await second.state('trainable');
+    for (const name of Object.keys(expected)) {
+      assert.ok(Buffer.from(resumed[name]!.data.buffer).equals(Buffer.from(expected[name]!.data.buffer)), name);
+    }
+  });
 
   describe('bad input', () => {
     it('names an unknown layer and lists the real ones', async () => {
