@@ -103,7 +103,7 @@ RobertaClassifier::RobertaClassifier(const RobertaConfig& c)
 ModelOutput RobertaClassifier::Run(const Batch& batch, const std::vector<bool>& skipped) {
   TORCH_CHECK(skipped.size() == roberta->encoder->layer->size(), "skip mask has ", skipped.size(), " entries for ",
               roberta->encoder->layer->size(), " layers");
-  const at::Tensor& input_ids = batch.Require("input_ids");
+  const at::Tensor input_ids = batch.Require("input_ids").to(at::kLong);  // data loaders send int32
   TORCH_CHECK(input_ids.dim() == 2, "input_ids must be [batch, tokens], got ", input_ids.sizes());
   TORCH_CHECK(input_ids.size(1) <= roberta->config.max_positions - roberta->config.pad_token_id - 1, "input_ids has ", input_ids.size(1),
               " tokens; this RoBERTa takes at most ", roberta->config.max_positions - roberta->config.pad_token_id - 1);
