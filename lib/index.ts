@@ -12,5 +12,12 @@ export {
   type GemmTimingOptions,
   type NativeRuntimeInfo,
 } from './native/runtime.js';
+export {
+  readCheckpoint,
+  writeSafetensors,
+  type Checkpoint,
+  type CheckpointFormat,
+  type ReadCheckpointOptions,
+} from './native/checkpoint.js';
 export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
 export { packageVersion as version } from './package-info.js';

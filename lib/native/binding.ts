@@ -27,6 +27,16 @@ export interface NativeRuntimeInfo {
   build: { system: string; compiler: string; type: string; cxx11Abi: boolean; napiVersion: number };
 }
 
+export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';
+
+export interface NativeCheckpoint {
+  format: CheckpointFormat;
+  /** Tensor names in file order (object keys that look like integers would lose it). */
+  names: string[];
+  tensors: Record<string, HostTensor>;
+  metadata: Record<string, string>;
+}
+
 export interface NativeBinding {
   /** [sync] */ runtimeInfo(): NativeRuntimeInfo;
   /** [sync] */ setNumThreads(threads: number): void;
@@ -38,6 +48,10 @@ export interface NativeBinding {
     n: number;
     seconds: number[];
   }>;
+  /** [async] weights-only read of a safetensors, torch.save zip or legacy file; `names` null = all tensors. */
+  readCheckpoint(path: string, names: string[] | null): Promise<NativeCheckpoint>;
+  /** [async] atomic write (temp file, fsync, rename). */
+  writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata: Record<string, string>): Promise<void>;
 }
 
 

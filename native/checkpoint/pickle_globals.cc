@@ -27,7 +27,7 @@ struct Allowed {
   Global kind;
 };
 
-constexpr std::array<Allowed, 15> kAllowed{{
+constexpr std::array<Allowed, 16> kAllowed{{
     {"torch._utils", "_rebuild_tensor_v2", Global::kRebuildTensorV2},
     {"torch._utils", "_rebuild_tensor", Global::kRebuildTensor},
     {"torch._utils", "_rebuild_parameter", Global::kRebuildParameter},
@@ -42,7 +42,8 @@ constexpr std::array<Allowed, 15> kAllowed{{
     {"builtins", "set", Global::kSet},
     {"builtins", "frozenset", Global::kSet},
     {"_codecs", "encode", Global::kCodecsEncode},
-    {"__builtin__", "set", Global::kSet},  // protocol 2 written by Python 2
+    {"__builtin__", "set", Global::kSet},  // protocol 2 spells builtins "__builtin__"
+    {"__builtin__", "frozenset", Global::kSet},
 }};
 
 Global KindOf(const Value& global) { return static_cast<Global>(global.integer); }
