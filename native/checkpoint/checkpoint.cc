@@ -18,10 +18,13 @@ namespace {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the readers copy little-endian file bytes straight into tensors");
 
 CheckpointIndex IndexFile(const BinaryFile& file) {
+  if (file.size() < 9) {
+    throw CheckpointError(file.path(), "the file has " + std::to_string(file.size()) + " bytes, too short for any checkpoint format (truncated?)");
+  }
   if (LooksLikeZip(file)) return IndexTorchZip(file);
   if (LooksLikeTorchLegacy(file)) return IndexTorchLegacy(file);
-  uint8_t head[9] = {};
-  if (file.size() >= 9) file.ReadAt(0, 9, head, "the file signature");
+  uint8_t head[9];
+  file.ReadAt(0, 9, head, "the file signature");
   if (head[8] == '{') return IndexSafetensors(file);
   throw CheckpointError(file.path(), "not a safetensors file, a torch.save zip archive or a legacy torch.save file (" +
                                          std::to_string(file.size()) + " bytes, unrecognised first bytes)");

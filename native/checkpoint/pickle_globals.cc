@@ -1,6 +1,7 @@
 #include "checkpoint/pickle_globals.h"
 
 #include <array>
+#include <cstdint>
 #include <stdexcept>
 
 namespace das::checkpoint {
@@ -93,8 +94,9 @@ ValuePtr RebuildTensor(const Value& args, size_t min_args, size_t max_args) {
     last += static_cast<__int128>(ref.sizes[i] > 0 ? ref.sizes[i] - 1 : 0) * ref.strides[i];
   }
   if (!empty && last >= ref.storage.numel) {
-    throw std::runtime_error("the tensor view reaches element " + std::to_string(static_cast<long double>(last)) + " of storage " +
-                             ref.storage.key + ", which has only " + std::to_string(ref.storage.numel) + " elements");
+    const std::string reach = last > INT64_MAX ? std::string("beyond 2^63") : std::to_string(static_cast<int64_t>(last));
+    throw std::runtime_error("the tensor view reaches element " + reach + " of storage " + ref.storage.key + ", which has only " +
+                             std::to_string(ref.storage.numel) + " elements");
   }
   return tensor;
 }

@@ -153,14 +153,14 @@ CheckpointIndex IndexTorchLegacy(const BinaryFile& file) {
       return std::make_unique<Unpickler>(path, what, bytes.data() + at, bytes.size() - at, std::move(load));
     };
     try {
-      auto magic = next("magic number", nullptr);
+      auto magic = next("1 of the legacy file (magic number)", nullptr);
       magic->Load();
       at += magic->consumed();
-      auto protocol = next("protocol version", nullptr);
+      auto protocol = next("2 of the legacy file (protocol version)", nullptr);
       const ValuePtr version = protocol->Load();
       at += protocol->consumed();
       if (!version->Is(Kind::kInt) || version->integer != 1001) throw CheckpointError(path, "legacy format: unsupported protocol version");
-      auto info = next("system info", nullptr);
+      auto info = next("3 of the legacy file (system info)", nullptr);
       const ValuePtr sys_info = info->Load();
       at += info->consumed();
       const ValuePtr little = sys_info->Is(Kind::kDict) ? sys_info->Get("little_endian") : nullptr;
@@ -170,7 +170,7 @@ CheckpointIndex IndexTorchLegacy(const BinaryFile& file) {
       // Every storage the object names, with its element type: the raw storages after the pickles
       // can only be walked knowing each one's element size.
       std::map<std::string, DType> dtypes;
-      auto object = next("object", [&dtypes](const Value& pid) {
+      auto object = next("4 of the legacy file (the saved object)", [&dtypes](const Value& pid) {
         ValuePtr storage = StorageFromPid(pid, true);
         const auto [known, inserted] = dtypes.emplace(storage->storage.key, storage->storage.dtype);
         if (!inserted && known->second != storage->storage.dtype) throw std::runtime_error("storage " + known->first + " is used with two element types");
@@ -178,7 +178,7 @@ CheckpointIndex IndexTorchLegacy(const BinaryFile& file) {
       });
       const ValuePtr root = object->Load();
       at += object->consumed();
-      auto keys_pickle = next("storage keys", nullptr);
+      auto keys_pickle = next("5 of the legacy file (storage keys)", nullptr);
       const ValuePtr keys = keys_pickle->Load();
       at += keys_pickle->consumed();
       if (!keys->Is(Kind::kList)) throw CheckpointError(path, "legacy format: the storage key list is not a list");
