@@ -197,6 +197,8 @@ ValuePtr CallGlobal(const Value& callable, const Value& args) {
 }
 
 ValuePtr NewObject(const Value& cls, const Value& args) {
+  // Dict subclasses and Namespace are pickled with no constructor arguments; their content follows.
+  if (!args.Is(Value::Kind::kTuple) || !args.items.empty()) throw std::runtime_error("unexpected constructor arguments for " + cls.text);
   switch (KindOf(cls)) {
     case Global::kOrderedDict:
     case Global::kAttributeDict:
