@@ -15,6 +15,13 @@ export {
   type GemmTimingOptions,
   type NativeRuntimeInfo,
 } from './native/runtime.js';
+export {
+  readCheckpoint,
+  writeSafetensors,
+  type Checkpoint,
+  type CheckpointFormat,
+  type ReadCheckpointOptions,
+} from './native/checkpoint.js';
 export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
 export { packageVersion as version } from './package-info.js';
 export { Model, type Architecture, type ModelOptions, type OptimizerOptions, type ParameterCounts } from './models/model.js';

@@ -13,7 +13,8 @@ PACKAGES=(
   libtorch-dev               # libtorch 1.13 (CPU) headers, libraries and CMake files
   libopenblas0-openmp        # fast BLAS: without it libtorch's GEMM runs on reference BLAS (~40x slower)
   libblas3                   # the reference BLAS, kept beside OpenBLAS so tests can check doctor's warning
-  python3-torch              # the same libtorch from Python: reference results and benchmarks
+  python3-torch              # the same libtorch from Python: reference results, benchmarks, checkpoint fixtures
+  nlohmann-json3-dev         # JSON parser (header-only) for safetensors headers
 )
 
 as_root() {

@@ -74,6 +74,16 @@ export interface NativeModel {
   /** [async] into an optimizer configured the same way */ loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void>;
 }
 
+export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';
+
+export interface NativeCheckpoint {
+  format: CheckpointFormat;
+  /** Tensor names in file order (object keys that look like integers would lose it). */
+  names: string[];
+  tensors: Record<string, HostTensor>;
+  metadata: Record<string, string>;
+}
+
 export interface NativeBinding {
   /** [async] */ createModel(architecture: 'roberta', config: object, device: string, seed: number): Promise<NativeModel>;
   /** [sync] seeds libtorch's generators (dropout) */ manualSeed(seed: number): void;
@@ -89,6 +99,10 @@ export interface NativeBinding {
     n: number;
     seconds: number[];
   }>;
+  /** [async] weights-only read of a safetensors, torch.save zip or legacy file; `names` null = all tensors. */
+  readCheckpoint(path: string, names: string[] | null): Promise<NativeCheckpoint>;
+  /** [async] atomic write (temp file, fsync, rename). */
+  writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata: Record<string, string>): Promise<void>;
 }
 
 

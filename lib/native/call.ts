@@ -5,11 +5,15 @@
 import { DasError, type DasErrorCode } from '../errors.js';
 import { loadBinding, type NativeBinding } from './binding.js';
 
+/** The codes native code may set on an error (das::CodedError); anything else reads as DAS_NATIVE. */
+const NATIVE_CODES: ReadonlySet<string> = new Set<DasErrorCode>(['DAS_NATIVE', 'DAS_CHECKPOINT', 'DAS_FILE', 'DAS_DATA']);
+
 function codeOf(error: unknown): DasErrorCode {
-  // The addon marks libtorch failures with DAS_NATIVE; its argument checks throw TypeErrors.
+  // The addon marks libtorch failures with DAS_NATIVE, malformed files with DAS_CHECKPOINT and
+  // unreadable ones with DAS_FILE; its argument checks throw TypeErrors.
   if (error instanceof TypeError) return 'DAS_INVALID_ARGUMENT';
   const code = (error as { code?: unknown })?.code;
-  return code === 'DAS_NATIVE' ? 'DAS_NATIVE' : error instanceof DasError ? error.code : 'DAS_NATIVE';
+  return typeof code === 'string' && NATIVE_CODES.has(code) ? (code as DasErrorCode) : error instanceof DasError ? error.code : 'DAS_NATIVE';
 }
 
 export function toDasError(error: unknown, callerStack?: string): DasError {

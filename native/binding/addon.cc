@@ -8,10 +8,12 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "binding/async_task.h"
 #include "binding/host_tensor.h"
 #include "binding/model_wrap.h"
+#include "checkpoint/checkpoint.h"
 #include "runtime/device.h"
 #include "runtime/diagnostics.h"
 #include "runtime/runtime_info.h"
@@ -170,6 +172,96 @@ Napi::Value TimeGemmExport(const Napi::CallbackInfo& info) {
   });
 }
 
+// Own enumerable string keys of a plain object (not inherited ones, not symbols).
+std::vector<std::string> OwnKeys(const Napi::Object& object) {
+  napi_value keys = nullptr;
+  NAPI_THROW_IF_FAILED(object.Env(),
+                       napi_get_all_property_names(object.Env(), object, napi_key_own_only,
+                                                   static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+                                                   napi_key_numbers_to_strings, &keys),
+                       {});
+  const auto array = Napi::Array(object.Env(), keys);
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < array.Length(); ++i) names.push_back(array.Get(i).As<Napi::String>().Utf8Value());
+  return names;
+}
+
+// Defines (never assigns) a property, so a key such as "__proto__" from a file stays plain data.
+void DefineValue(Napi::Object& object, const std::string& key, Napi::Value value) {
+  object.DefineProperty(Napi::PropertyDescriptor::Value(key, value, napi_default_jsproperty));
+}
+
+// [async] readCheckpoint(path: string, names: string[] | null):
+//   Promise<{ format, names: string[], tensors: Record<string, HostTensor>, metadata: Record<string, string> }>
+Napi::Value ReadCheckpointExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    const std::string path = StringArg(info, 0, "path");
+    std::optional<std::vector<std::string>> names;
+    if (!info[1].IsNull() && !info[1].IsUndefined()) {
+      if (!info[1].IsArray()) throw Napi::TypeError::New(info.Env(), "Expected an array of strings or null for names");
+      const auto array = info[1].As<Napi::Array>();
+      names.emplace();
+      for (uint32_t i = 0; i < array.Length(); ++i) {
+        if (!array.Get(i).IsString()) throw Napi::TypeError::New(info.Env(), "Expected a string for names[" + std::to_string(i) + "]");
+        names->push_back(array.Get(i).As<Napi::String>().Utf8Value());
+      }
+    }
+    return AsyncTask<checkpoint::Checkpoint>::Start(
+        info.Env(), "das.readCheckpoint",
+        [path, names] {
+          checkpoint::Checkpoint result = checkpoint::ReadCheckpoint(path, names);
+          for (auto& entry : result.tensors) entry.second = entry.second.contiguous();  // views become compact copies here
+          return result;
+        },
+        [](Napi::Env env, checkpoint::Checkpoint& result) -> Napi::Value {
+          Napi::Array names = Napi::Array::New(env, result.tensors.size());
+          Napi::Object tensors = Napi::Object::New(env);
+          for (size_t i = 0; i < result.tensors.size(); ++i) {
+            names.Set(static_cast<uint32_t>(i), result.tensors[i].first);
+            DefineValue(tensors, result.tensors[i].first, NewHostTensor(env, result.tensors[i].second));
+            result.tensors[i].second = at::Tensor();  // frees the native copy as soon as JS has its own
+          }
+          Napi::Object metadata = Napi::Object::New(env);
+          for (const auto& [key, value] : result.metadata) DefineValue(metadata, key, Napi::String::New(env, value));
+          Napi::Object object = Napi::Object::New(env);
+          object.Set("format", checkpoint::FormatName(result.format));
+          object.Set("names", names);
+          object.Set("tensors", tensors);
+          object.Set("metadata", metadata);
+          return object;
+        });
+  });
+}
+
+// [async] writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata: Record<string, string>): Promise<void>
+Napi::Value WriteSafetensorsExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const std::string path = StringArg(info, 0, "path");
+    if (!info[1].IsObject() || info[1].IsArray()) throw Napi::TypeError::New(env, "Expected an object of named tensors for tensors");
+    if (!info[2].IsObject() || info[2].IsArray()) throw Napi::TypeError::New(env, "Expected an object of strings for metadata");
+    checkpoint::NamedTensors tensors;
+    const auto tensor_object = info[1].As<Napi::Object>();
+    for (const std::string& name : OwnKeys(tensor_object)) {
+      tensors.emplace_back(name, ViewHostTensor(tensor_object.Get(name), "tensors[\"" + name + "\"]"));
+    }
+    checkpoint::Metadata metadata;
+    const auto metadata_object = info[2].As<Napi::Object>();
+    for (const std::string& key : OwnKeys(metadata_object)) {
+      const Napi::Value value = metadata_object.Get(key);
+      if (!value.IsString()) throw Napi::TypeError::New(env, "Expected a string for metadata[\"" + key + "\"]");
+      metadata.emplace_back(key, value.As<Napi::String>().Utf8Value());
+    }
+    return AsyncTask<bool>::Start(
+        env, "das.writeSafetensors",
+        [path, tensors, metadata] {
+          checkpoint::WriteSafetensors(path, tensors, metadata);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, {info[1]});
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfoExport, "runtimeInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreadsExport, "setNumThreads"));
@@ -177,7 +269,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("echoTensor", Napi::Function::New(env, EchoTensorExport, "echoTensor"));
   exports.Set("matmul", Napi::Function::New(env, MatmulExport, "matmul"));
   exports.Set("timeGemm", Napi::Function::New(env, TimeGemmExport, "timeGemm"));
-  InitModelExports(env, exports);  // NativeModel, createModel, manualSeed
+  exports.Set("readCheckpoint", Napi::Function::New(env, ReadCheckpointExport, "readCheckpoint"));
+  exports.Set("writeSafetensors", Napi::Function::New(env, WriteSafetensorsExport, "writeSafetensors"));
+  InitModelExports(env, exports);  // NativeModel, createModel, manualSeed, rngState, setRngState
   return exports;
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/coded_error.h"
 #include "runtime/runtime_info.h"
 
 namespace das::binding {
@@ -35,6 +36,9 @@ class AsyncTask final : public Napi::AsyncWorker {
     try {
       UseGlobalThreadCountOnThisThread();
       result_.emplace(work_());
+    } catch (const CodedError& error) {
+      code_ = error.code();
+      SetError(error.what());
     } catch (const c10::Error& error) {
       SetError(error.what_without_backtrace());
     } catch (const std::exception& error) {
@@ -57,7 +61,7 @@ class AsyncTask final : public Napi::AsyncWorker {
 
   void OnError(const Napi::Error& error) override {
     Napi::Object value = error.Value();
-    value.Set("code", Napi::String::New(Env(), "DAS_NATIVE"));
+    value.Set("code", Napi::String::New(Env(), code_));
     deferred_.Reject(value);
   }
 
@@ -77,6 +81,7 @@ class AsyncTask final : public Napi::AsyncWorker {
   Work work_;
   Convert convert_;
   std::optional<Result> result_;
+  const char* code_ = "DAS_NATIVE";  // or the code of a CodedError (DAS_CHECKPOINT, DAS_FILE, ...)
 };
 
 }  // namespace das::binding
