@@ -2,6 +2,7 @@
  * A model living in the addon, as TypeScript sees it: steps, state and reports, with overlapping
  * calls queued so that one operation runs at a time (the addon refuses a second one).
  */
+import path from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
 import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
@@ -130,6 +131,12 @@ export class Model {
   ): Promise<NativeLoadReport> {
     for (const [name, tensor] of Object.entries(tensors)) validateHostTensor(tensor, `tensors['${name}']`);
     return this.queue(() => callAsync(() => this.native.loadState(tensors, options.strict ?? false, options.expect ?? 'pretrained')));
+  }
+
+  /** Loads a checkpoint file (safetensors, torch.save zip or legacy) straight into the model. */
+  loadCheckpoint(file: string, options: { strict?: boolean; expect?: 'pretrained' | 'trainable' | 'all' } = {}): Promise<NativeLoadReport> {
+    if (typeof file !== 'string' || file === '') throw invalidArgument('checkpoint path', 'a file path', file);
+    return this.queue(() => callAsync(() => this.native.loadCheckpoint(path.resolve(file), options.strict ?? false, options.expect ?? 'pretrained')));
   }
 
   state(which: 'trainable' | 'all' = 'trainable'): Promise<Record<string, HostTensor>> {

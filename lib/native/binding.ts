@@ -65,6 +65,7 @@ export interface NativeModel {
   /** [async] forward in eval mode, no autograd */ evalStep(batch: NativeBatch, skip: string[], wantLogits: boolean): Promise<NativeStepResult>;
   /** [async] AdamW update at `lr` (times group multipliers), then zero gradients */ optimizerStep(lr: number): Promise<void>;
   /** [async] */ loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained' | 'trainable' | 'all'): Promise<NativeLoadReport>;
+  /** [async] read natively, no JS copies */ loadCheckpoint(path: string, strict: boolean, expect: 'pretrained' | 'trainable' | 'all'): Promise<NativeLoadReport>;
   /** [async] */ state(which: 'trainable' | 'all'): Promise<Record<string, HostTensor>>;
   /** [async] multiply-accumulates of one real forward pass, per layer */ profileFlops(batch: NativeBatch, skip: string[]): Promise<{
     total: number;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "binding/addon_data.h"
 #include "binding/async_task.h"
 #include "binding/host_tensor.h"
 #include "binding/model_wrap.h"
@@ -263,6 +264,7 @@ Napi::Value WriteSafetensorsExport(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitAddonData(env);
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfoExport, "runtimeInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreadsExport, "setNumThreads"));
   exports.Set("normalizeDevice", Napi::Function::New(env, NormalizeDeviceExport, "normalizeDevice"));

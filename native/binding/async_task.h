@@ -1,5 +1,6 @@
-// The one async pattern of the addon: decode arguments on the JS thread, run the work on the libuv
-// thread pool without touching JS, settle a Promise on the JS thread. Every heavy call uses it.
+// The one async pattern of the addon: decode arguments on the JS thread, run the work on the
+// compute thread (runtime/compute_thread.h) without touching JS, settle a Promise back on the JS
+// thread through a thread-safe function. Every heavy call uses it.
 #pragma once
 
 #include <napi.h>
@@ -8,48 +9,67 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "common/coded_error.h"
-#include "runtime/runtime_info.h"
+#include "runtime/compute_thread.h"
 
 namespace das::binding {
 
+// A task whose work is done and whose promise waits to be settled on the JS thread.
+class PendingTask {
+ public:
+  virtual ~PendingTask() = default;
+  virtual void Settle(Napi::Env env) = 0;
+};
+
+// Per Node environment: the thread-safe function that brings finished tasks back to the JS thread.
+// It keeps the event loop alive only while tasks are pending, like libuv's own work requests.
+class TaskCompletions {
+ public:
+  static TaskCompletions& Of(Napi::Env env);
+
+  void Init(Napi::Env env);              // JS thread, once per environment
+  void Started(Napi::Env env);           // JS thread
+  void Deliver(PendingTask* task);       // compute thread
+  void Finished(Napi::Env env);          // JS thread
+  void Shutdown();                       // environment teardown
+
+ private:
+  Napi::ThreadSafeFunction tsfn_;
+  int pending_ = 0;
+};
+
 template <typename Result>
-class AsyncTask final : public Napi::AsyncWorker {
+class AsyncTask final : public PendingTask {
  public:
   using Work = std::function<Result()>;
   using Convert = std::function<Napi::Value(Napi::Env, Result&)>;
 
-  // `keep_alive` holds JS values (typed arrays the work reads as views) until the task is done.
+  // `keep_alive` holds JS values (typed arrays the work reads as views) until the task is settled.
+  // `name` says what the task is where it is started (no runtime use).
   static Napi::Promise Start(Napi::Env env, const char* name, Work work, Convert convert,
                              const std::vector<Napi::Value>& keep_alive = {}) {
-    auto* task = new AsyncTask(env, name, std::move(work), std::move(convert), keep_alive);
+    auto* task = new AsyncTask(env, std::move(work), std::move(convert), keep_alive);
     Napi::Promise promise = task->deferred_.Promise();
-    task->Queue();  // the worker deletes itself after OnOK/OnError
+    TaskCompletions& completions = TaskCompletions::Of(env);
+    completions.Started(env);
+    ComputeThread::Get().Post([task, &completions] {
+      task->Execute();
+      completions.Deliver(task);
+    });
     return promise;
   }
 
- protected:
-  void Execute() override {
-    try {
-      UseGlobalThreadCountOnThisThread();
-      result_.emplace(work_());
-    } catch (const CodedError& error) {
-      code_ = error.code();
-      SetError(error.what());
-    } catch (const c10::Error& error) {
-      SetError(error.what_without_backtrace());
-    } catch (const std::exception& error) {
-      SetError(error.what());
-    } catch (...) {
-      SetError("unknown native error (not a std::exception)");
+  void Settle(Napi::Env env) override {
+    if (!error_.empty()) {
+      Napi::Error error = Napi::Error::New(env, error_);
+      error.Set("code", Napi::String::New(env, code_));
+      deferred_.Reject(error.Value());
+      return;
     }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
     try {
       deferred_.Resolve(convert_(env, *result_));
     } catch (const Napi::Error& error) {
@@ -59,28 +79,37 @@ class AsyncTask final : public Napi::AsyncWorker {
     }
   }
 
-  void OnError(const Napi::Error& error) override {
-    Napi::Object value = error.Value();
-    value.Set("code", Napi::String::New(Env(), code_));
-    deferred_.Reject(value);
-  }
-
  private:
-  AsyncTask(Napi::Env env, const char* name, Work work, Convert convert, const std::vector<Napi::Value>& keep_alive)
-      : Napi::AsyncWorker(env, name),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)),
-        convert_(std::move(convert)) {
+  AsyncTask(Napi::Env env, Work work, Convert convert, const std::vector<Napi::Value>& keep_alive)
+      : deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), convert_(std::move(convert)) {
     for (const Napi::Value& value : keep_alive) {
       if (value.IsObject()) keep_alive_.push_back(Napi::Persistent(value));  // primitives need no keeping
     }
   }
 
+  // On the compute thread. Never throws.
+  void Execute() {
+    try {
+      result_.emplace(work_());
+    } catch (const CodedError& error) {
+      code_ = error.code();
+      error_ = error.what();
+    } catch (const c10::Error& error) {
+      error_ = error.what_without_backtrace();
+    } catch (const std::exception& error) {
+      error_ = error.what();
+    } catch (...) {
+      error_ = "unknown native error (not a std::exception)";
+    }
+    work_ = nullptr;  // drop captured tensor views of JS memory before the JS side lets go of it
+  }
+
   Napi::Promise::Deferred deferred_;
-  std::vector<Napi::Reference<Napi::Value>> keep_alive_;  // released after work_ is destroyed
+  std::vector<Napi::Reference<Napi::Value>> keep_alive_;
   Work work_;
   Convert convert_;
   std::optional<Result> result_;
+  std::string error_;
   const char* code_ = "DAS_NATIVE";  // or the code of a CodedError (DAS_CHECKPOINT, DAS_FILE, ...)
 };
 

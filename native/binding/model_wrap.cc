@@ -8,8 +8,10 @@
 #include <cstring>
 #include <memory>
 
+#include "binding/addon_data.h"
 #include "binding/async_task.h"
 #include "binding/host_tensor.h"
+#include "checkpoint/checkpoint.h"
 #include "engine/flop_profile.h"
 #include "engine/model_runner.h"
 #include "models/roberta.h"
@@ -108,6 +110,32 @@ Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape) {
   return array;
 }
 
+models::LoadExpectation DecodeExpectation(const Napi::Value& value) {
+  const std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "pretrained";
+  if (name == "all") return models::LoadExpectation::kAll;
+  if (name == "trainable") return models::LoadExpectation::kTrainable;
+  if (name == "pretrained") return models::LoadExpectation::kPretrained;
+  throw Napi::TypeError::New(value.Env(), "Expected 'pretrained', 'trainable' or 'all' for expect but received '" + name + "'");
+}
+
+Napi::Value LoadReportToJs(Napi::Env env, models::LoadReport& report) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("loaded", StringsToJs(env, report.loaded));
+  out.Set("missing", StringsToJs(env, report.missing));
+  out.Set("unexpected", StringsToJs(env, report.unexpected));
+  out.Set("ignored", StringsToJs(env, report.ignored));
+  Napi::Array mismatched = Napi::Array::New(env, report.mismatched.size());
+  for (size_t i = 0; i < report.mismatched.size(); ++i) {
+    Napi::Object item = Napi::Object::New(env);
+    item.Set("name", report.mismatched[i].name);
+    item.Set("expected", ShapeToJs(env, report.mismatched[i].expected));
+    item.Set("received", ShapeToJs(env, report.mismatched[i].received));
+    mismatched.Set(static_cast<uint32_t>(i), item);
+  }
+  out.Set("mismatched", mismatched);
+  return out;
+}
+
 // Rejects a second operation while one is running (TypeScript queues them; this is the backstop).
 class BusyGuard {
  public:
@@ -137,6 +165,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::EvalStep>("evalStep"),
                            InstanceMethod<&NativeModel::OptimizerStep>("optimizerStep"),
                            InstanceMethod<&NativeModel::LoadState>("loadState"),
+                           InstanceMethod<&NativeModel::LoadCheckpoint>("loadCheckpoint"),
                            InstanceMethod<&NativeModel::State>("state"),
                            InstanceMethod<&NativeModel::ProfileFlops>("profileFlops"),
                            InstanceMethod<&NativeModel::OptimizerState>("optimizerState"),
@@ -255,29 +284,22 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       tensors.emplace_back(name, ViewHostTensor(object.Get(name), "tensors['" + name + "']"));
     }
     const bool strict = info[1].ToBoolean().Value();
-    const std::string expect_name = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "pretrained";
-    const auto expect = expect_name == "all" ? models::LoadExpectation::kAll
-                        : expect_name == "trainable" ? models::LoadExpectation::kTrainable
-                                                     : models::LoadExpectation::kPretrained;
+    const auto expect = DecodeExpectation(info[2]);
     return Queue<models::LoadReport>(
         info, "das.loadState", [tensors, strict, expect](engine::ModelRunner& r) { return r.model().LoadState(tensors, strict, expect); },
-        [](Napi::Env env, models::LoadReport& report) -> Napi::Value {
-          Napi::Object out = Napi::Object::New(env);
-          out.Set("loaded", StringsToJs(env, report.loaded));
-          out.Set("missing", StringsToJs(env, report.missing));
-          out.Set("unexpected", StringsToJs(env, report.unexpected));
-          out.Set("ignored", StringsToJs(env, report.ignored));
-          Napi::Array mismatched = Napi::Array::New(env, report.mismatched.size());
-          for (size_t i = 0; i < report.mismatched.size(); ++i) {
-            Napi::Object item = Napi::Object::New(env);
-            item.Set("name", report.mismatched[i].name);
-            item.Set("expected", ShapeToJs(env, report.mismatched[i].expected));
-            item.Set("received", ShapeToJs(env, report.mismatched[i].received));
-            mismatched.Set(static_cast<uint32_t>(i), item);
-          }
-          out.Set("mismatched", mismatched);
-          return out;
-        });
+        LoadReportToJs);
+  }
+
+  // [async] loadCheckpoint(path, strict, expect): Promise<LoadReport>  (read and loaded natively, no JS copies)
+  Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info) {
+    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "Expected a checkpoint path");
+    const std::string path = info[0].As<Napi::String>().Utf8Value();
+    const bool strict = info[1].ToBoolean().Value();
+    const auto expect = DecodeExpectation(info[2]);
+    return Queue<models::LoadReport>(
+        info, "das.loadCheckpoint",
+        [path, strict, expect](engine::ModelRunner& r) { return r.model().LoadState(checkpoint::ReadCheckpoint(path).tensors, strict, expect); },
+        LoadReportToJs);
   }
 
   // [async] state(which: 'trainable' | 'all'): Promise<Record<string, HostTensor>>
@@ -347,10 +369,6 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
 
-struct ModelClassData {
-  Napi::FunctionReference constructor;
-};
-
 // [async] createModel(arch: 'roberta', config: object, device: string, seed: number): Promise<NativeModel>
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -372,7 +390,7 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   } else {
     throw Napi::TypeError::New(env, "Expected one of roberta for the architecture but received '" + arch + "'");
   }
-  auto* data = env.GetInstanceData<ModelClassData>();
+  AddonData* data = &GetAddonData(env);
   return AsyncTask<RunnerPtr>::Start(
       env, "das.createModel",
       [make, device, seed] {
@@ -382,7 +400,7 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
         return runner;
       },
       [data](Napi::Env env, RunnerPtr& runner) -> Napi::Value {
-        return data->constructor.New({Napi::External<RunnerPtr>::New(env, &runner)});
+        return data->model_constructor.New({Napi::External<RunnerPtr>::New(env, &runner)});
       });
 }
 
@@ -410,7 +428,7 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
 
 void InitModelExports(Napi::Env env, Napi::Object exports) {
   Napi::Function constructor = NativeModel::Define(env);
-  env.SetInstanceData(new ModelClassData{Napi::Persistent(constructor)});
+  GetAddonData(env).model_constructor = Napi::Persistent(constructor);
   exports.Set("NativeModel", constructor);
   exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));

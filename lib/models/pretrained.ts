@@ -1,0 +1,81 @@
+/**
+ * Opening a published checkpoint: a file (model.safetensors, pytorch_model.bin, a Lightning .ckpt)
+ * or a folder holding config.json, the weights and tokenizer.json. Nothing is downloaded.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DasError } from '../errors.js';
+import type { NativeLoadReport } from '../native/binding.js';
+import { Model, type ModelOptions } from './model.js';
+import { ROBERTA_TASK_LABELS, type RobertaTask } from './presets.js';
+import { ROBERTA_BASE, robertaConfigFromHf, type RobertaConfig } from './roberta-config.js';
+
+const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'];
+
+export interface CheckpointFiles {
+  weights: string;
+  /** config.json beside the weights, when there is one. */
+  config?: string;
+  /** tokenizer.json beside the weights, when there is one. */
+  tokenizer?: string;
+}
+
+/** Finds the weights, config.json and tokenizer.json of a checkpoint file or folder. */
+export function locateCheckpoint(spec: string): CheckpointFiles {
+  if (!fs.existsSync(spec)) throw new DasError('DAS_FILE', `checkpoint ${spec} does not exist`);
+  const isDir = fs.statSync(spec).isDirectory();
+  const dir = isDir ? spec : path.dirname(spec);
+  const weights = isDir ? WEIGHT_FILES.map((f) => path.join(spec, f)).find((f) => fs.existsSync(f)) : spec;
+  if (!weights) throw new DasError('DAS_FILE', `checkpoint folder ${spec} holds none of ${WEIGHT_FILES.join(', ')}`);
+  const beside = (name: string) => (fs.existsSync(path.join(dir, name)) ? path.join(dir, name) : undefined);
+  const files: CheckpointFiles = { weights };
+  const config = beside('config.json');
+  const tokenizer = beside('tokenizer.json');
+  if (config) files.config = config;
+  if (tokenizer) files.tokenizer = tokenizer;
+  return files;
+}
+
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new DasError('DAS_FILE', `${file}: cannot read JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+export interface PretrainedOptions extends ModelOptions {
+  /** Sets the number of labels of the head (mnli 3, sst2 2). */
+  task?: RobertaTask;
+  /** Changes on top of config.json (adapter sizes, dropout, ...). */
+  overrides?: Partial<RobertaConfig>;
+}
+
+export interface Pretrained {
+  model: Model;
+  files: CheckpointFiles;
+  report: NativeLoadReport;
+}
+
+/**
+ * Builds the model from config.json (roberta-base when there is none) and loads the pre-trained
+ * weights. Fails, naming the keys, when a pre-trained weight is missing or mis-shaped; keys the
+ * model does not use (an MLM head, a pooler) are only reported.
+ */
+export async function loadPretrainedRoberta(spec: string, options: PretrainedOptions = {}): Promise<Pretrained> {
+  const files = locateCheckpoint(spec);
+  const labels = options.task ? { numLabels: ROBERTA_TASK_LABELS[options.task] } : {};
+  const config = files.config
+    ? robertaConfigFromHf(readJson(files.config), files.config, { ...labels, ...options.overrides })
+    : { ...ROBERTA_BASE, ...labels, ...options.overrides };
+  const model = await Model.create('roberta', config, options);
+  const report = await model.loadCheckpoint(files.weights);
+  const frozen = new Set(model.parameters().filter((p) => !p.trainable).map((p) => p.name));
+  const missing = report.missing.filter((name) => frozen.has(name));
+  const problems = [
+    ...report.mismatched.map((m) => `shape of ${m.name}: model [${m.expected.join(', ')}], checkpoint [${m.received.join(', ')}]`),
+    ...(missing.length ? [`missing pre-trained weights: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, ... (${missing.length})` : ''}`] : []),
+  ];
+  if (problems.length) throw new DasError('DAS_CHECKPOINT', `${files.weights} does not fit a RoBERTa model:\n  - ${problems.join('\n  - ')}`);
+  return { model, files, report };
+}
