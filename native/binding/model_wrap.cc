@@ -11,10 +11,10 @@
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
 #include "binding/host_tensor.h"
+#include "binding/model_configs.h"
 #include "checkpoint/checkpoint.h"
 #include "engine/flop_profile.h"
 #include "engine/model_runner.h"
-#include "models/roberta.h"
 #include "runtime/device.h"
 #include "runtime/rng_state.h"
 
@@ -24,44 +24,9 @@ namespace {
 
 using RunnerPtr = std::shared_ptr<engine::ModelRunner>;
 
-double NumberField(const Napi::Object& object, const char* name, const std::string& what) {
-  const Napi::Value value = object.Get(name);
-  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), "Expected a number for " + what + "." + name);
-  return value.As<Napi::Number>().DoubleValue();
-}
-
-int64_t IntField(const Napi::Object& object, const char* name, const std::string& what) {
-  const double value = NumberField(object, name, what);
-  if (value != static_cast<double>(static_cast<int64_t>(value))) {
-    throw Napi::TypeError::New(object.Env(), "Expected an integer for " + what + "." + name);
-  }
-  return static_cast<int64_t>(value);
-}
-
 Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
   if (!info[index].IsObject()) throw Napi::TypeError::New(info.Env(), std::string("Expected an object for ") + what);
   return info[index].As<Napi::Object>();
-}
-
-models::RobertaConfig DecodeRobertaConfig(const Napi::Object& c) {
-  models::RobertaConfig config;
-  const std::string what = "config";
-  config.vocab_size = IntField(c, "vocabSize", what);
-  config.hidden = IntField(c, "hidden", what);
-  config.layers = IntField(c, "layers", what);
-  config.heads = IntField(c, "heads", what);
-  config.intermediate = IntField(c, "intermediate", what);
-  config.max_positions = IntField(c, "maxPositions", what);
-  config.type_vocab_size = IntField(c, "typeVocabSize", what);
-  config.pad_token_id = IntField(c, "padTokenId", what);
-  config.layer_norm_eps = NumberField(c, "layerNormEps", what);
-  config.hidden_dropout = NumberField(c, "hiddenDropout", what);
-  config.attention_dropout = NumberField(c, "attentionDropout", what);
-  config.num_labels = IntField(c, "numLabels", what);
-  config.adapters.parallel = IntField(c, "adapterBottleneck", what);
-  config.adapters.skip = IntField(c, "skipBottleneck", what);
-  config.adapters.scale = NumberField(c, "adapterScale", what);
-  return config;
 }
 
 std::vector<std::string> StringList(const Napi::Value& value, const std::string& what) {
@@ -170,6 +135,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::ProfileFlops>("profileFlops"),
                            InstanceMethod<&NativeModel::OptimizerState>("optimizerState"),
                            InstanceMethod<&NativeModel::LoadOptimizerState>("loadOptimizerState"),
+                           InstanceMethod<&NativeModel::Counters>("counters"),
                        });
   }
 
@@ -221,6 +187,18 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       array.Set(static_cast<uint32_t>(i), item);
     }
     return array;
+  }
+
+  // [async] counters(): Promise<Record<string, number>>  (model-specific: feature cache, frozen prefixes)
+  Napi::Value Counters(const Napi::CallbackInfo& info) {
+    using Items = std::vector<std::pair<std::string, double>>;
+    return Queue<Items>(
+        info, "das.counters", [](engine::ModelRunner& r) { return r.model().Counters(); },
+        [](Napi::Env env, Items& items) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          for (const auto& [name, value] : items) out.Set(name, value);
+          return out;
+        });
   }
 
   // [sync] device(): string
@@ -369,7 +347,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
 
-// [async] createModel(arch: 'roberta', config: object, device: string, seed: number): Promise<NativeModel>
+// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number): Promise<NativeModel>
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected an architecture name");
@@ -383,13 +361,7 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, error.what());
   }
   const uint64_t seed = info[3].IsNumber() ? static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()) : 0;
-  std::function<std::shared_ptr<models::TaskModel>()> make;
-  if (arch == "roberta") {
-    const models::RobertaConfig config = DecodeRobertaConfig(config_object);
-    make = [config] { return std::make_shared<models::RobertaClassifier>(config); };
-  } else {
-    throw Napi::TypeError::New(env, "Expected one of roberta for the architecture but received '" + arch + "'");
-  }
+  const ModelFactory make = DecodeModelConfig(arch, config_object);
   AddonData* data = &GetAddonData(env);
   return AsyncTask<RunnerPtr>::Start(
       env, "das.createModel",

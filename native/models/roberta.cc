@@ -27,6 +27,19 @@ blocks::BertLayerOptions LayerOptions(const RobertaConfig& c) {
   return o;
 }
 
+blocks::TextEmbeddingsOptions EmbeddingOptions(const RobertaConfig& c) {
+  blocks::TextEmbeddingsOptions o;
+  o.vocab_size = c.vocab_size;
+  o.hidden = c.hidden;
+  o.max_positions = c.max_positions;
+  o.type_vocab_size = c.type_vocab_size;
+  o.pad_token_id = c.pad_token_id;
+  o.eps = c.layer_norm_eps;
+  o.dropout = c.hidden_dropout;
+  o.positions = blocks::PositionStyle::kRoberta;
+  return o;
+}
+
 // BERT-style initialisation for weights a checkpoint does not provide (the head, in practice).
 void InitLinear(torch::nn::Linear& linear) {
   torch::nn::init::normal_(linear->weight, 0.0, 0.02);
@@ -35,31 +48,12 @@ void InitLinear(torch::nn::Linear& linear) {
 
 }  // namespace
 
-bool IsAdapterParameter(const std::string& name) { return name.find("_adapter.") != std::string::npos; }
-
-RobertaEmbeddingsImpl::RobertaEmbeddingsImpl(const RobertaConfig& c)
-    : word_embeddings(register_module("word_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, c.hidden).padding_idx(c.pad_token_id)))),
-      position_embeddings(register_module("position_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.max_positions, c.hidden).padding_idx(c.pad_token_id)))),
-      token_type_embeddings(register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden))),
-      LayerNorm(register_module("LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(c.layer_norm_eps)))),
-      dropout(register_module("dropout", torch::nn::Dropout(c.hidden_dropout))),
-      pad_token_id(c.pad_token_id) {}
-
-at::Tensor RobertaEmbeddingsImpl::forward(const at::Tensor& input_ids) {
-  // RoBERTa numbers real tokens from padding_idx + 1 and gives padding the padding position.
-  const at::Tensor not_pad = input_ids.ne(pad_token_id).to(at::kLong);
-  const at::Tensor positions = at::cumsum(not_pad, 1) * not_pad + pad_token_id;
-  const at::Tensor token_types = at::zeros_like(input_ids);
-  at::Tensor x = word_embeddings(input_ids) + position_embeddings(positions) + token_type_embeddings(token_types);
-  return dropout(LayerNorm(x));
-}
-
 RobertaEncoderImpl::RobertaEncoderImpl(const RobertaConfig& c) : layer(register_module("layer", torch::nn::ModuleList())) {
   for (int64_t i = 0; i < c.layers; ++i) layer->push_back(blocks::BertLayer(LayerOptions(c)));
 }
 
 RobertaModelImpl::RobertaModelImpl(const RobertaConfig& c)
-    : embeddings(register_module("embeddings", RobertaEmbeddings(c))), encoder(register_module("encoder", RobertaEncoder(c))), config(c) {}
+    : embeddings(register_module("embeddings", blocks::TextEmbeddings(EmbeddingOptions(c)))), encoder(register_module("encoder", RobertaEncoder(c))), config(c) {}
 
 std::vector<std::string> RobertaModelImpl::LayerNames() const {
   std::vector<std::string> names;
@@ -68,15 +62,25 @@ std::vector<std::string> RobertaModelImpl::LayerNames() const {
 }
 
 at::Tensor RobertaModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask, const std::vector<bool>& skipped) {
-  at::Tensor x = embeddings(input_ids);
+  return RunLayers(embeddings(input_ids), attention_mask, skipped, 0, encoder->layer->size());
+}
+
+at::Tensor RobertaModelImpl::RunLayers(at::Tensor x, const at::Tensor& attention_mask, const std::vector<bool>& skipped, size_t first,
+                                       size_t end) {
   const at::Tensor mask = blocks::AdditiveMask(attention_mask, x.scalar_type());
   const auto names = LayerNames();
-  for (size_t i = 0; i < encoder->layer->size(); ++i) {
+  for (size_t i = first; i < end; ++i) {
     blocks::LayerScope scope(names[i]);
     auto layer = encoder->layer->ptr<blocks::BertLayerImpl>(i);
     x = skipped[i] ? layer->Skip(x) : layer->forward(x, mask);
   }
   return x;
+}
+
+void RobertaModelImpl::CheckTokens(const at::Tensor& input_ids) const {
+  TORCH_CHECK(input_ids.dim() == 2, "input_ids must be [batch, tokens], got ", input_ids.sizes());
+  TORCH_CHECK(input_ids.size(1) <= embeddings->MaxTokens(), "input_ids has ", input_ids.size(1), " tokens; this RoBERTa takes at most ",
+              embeddings->MaxTokens());
 }
 
 RobertaClassificationHeadImpl::RobertaClassificationHeadImpl(int64_t hidden, int64_t num_labels, double dropout)
@@ -104,9 +108,7 @@ ModelOutput RobertaClassifier::Run(const Batch& batch, const std::vector<bool>& 
   TORCH_CHECK(skipped.size() == roberta->encoder->layer->size(), "skip mask has ", skipped.size(), " entries for ",
               roberta->encoder->layer->size(), " layers");
   const at::Tensor input_ids = batch.Require("input_ids").to(at::kLong);  // data loaders send int32
-  TORCH_CHECK(input_ids.dim() == 2, "input_ids must be [batch, tokens], got ", input_ids.sizes());
-  TORCH_CHECK(input_ids.size(1) <= roberta->config.max_positions - roberta->config.pad_token_id - 1, "input_ids has ", input_ids.size(1),
-              " tokens; this RoBERTa takes at most ", roberta->config.max_positions - roberta->config.pad_token_id - 1);
+  roberta->CheckTokens(input_ids);
   ModelOutput out;
   out.logits = classifier(roberta(input_ids, batch.Optional("attention_mask"), skipped));
   const at::Tensor labels = batch.Optional("labels");

@@ -10,6 +10,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "models/blocks/embeddings.h"
 #include "models/blocks/layers.h"
 #include "models/task_model.h"
 
@@ -32,17 +33,6 @@ struct RobertaConfig {
   std::string layer_prefix = "En";  // layer names: En0.. (METER's language encoder: LEn0..)
 };
 
-struct RobertaEmbeddingsImpl : torch::nn::Module {
-  explicit RobertaEmbeddingsImpl(const RobertaConfig& config);
-  at::Tensor forward(const at::Tensor& input_ids);
-
-  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
-  torch::nn::LayerNorm LayerNorm{nullptr};
-  torch::nn::Dropout dropout{nullptr};
-  int64_t pad_token_id;
-};
-TORCH_MODULE(RobertaEmbeddings);
-
 struct RobertaEncoderImpl : torch::nn::Module {
   explicit RobertaEncoderImpl(const RobertaConfig& config);
   torch::nn::ModuleList layer{nullptr};
@@ -53,9 +43,13 @@ struct RobertaModelImpl : torch::nn::Module {
   explicit RobertaModelImpl(const RobertaConfig& config);
   // Hidden states [B, T, H]; `skipped` has one entry per layer.
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask, const std::vector<bool>& skipped);
+  // Layers [first, end) on hidden states `x` (METER runs its frozen prefix apart from the rest).
+  at::Tensor RunLayers(at::Tensor x, const at::Tensor& attention_mask, const std::vector<bool>& skipped, size_t first, size_t end);
+  // Checks input_ids against the position table; names the field and the limit.
+  void CheckTokens(const at::Tensor& input_ids) const;
   std::vector<std::string> LayerNames() const;
 
-  RobertaEmbeddings embeddings{nullptr};
+  blocks::TextEmbeddings embeddings{nullptr};
   RobertaEncoder encoder{nullptr};
   RobertaConfig config;
 };
@@ -89,7 +83,5 @@ class RobertaClassifier : public TaskModel {
 // adds a missing prefix (RobertaModel checkpoints), renames old LayerNorm gamma/beta, drops
 // position_ids buffers. Shared with METER's language encoder.
 std::string MapHuggingFaceRobertaName(const std::string& name, const std::string& prefix);
-
-bool IsAdapterParameter(const std::string& name);
 
 }  // namespace das::models

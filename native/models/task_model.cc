@@ -26,6 +26,8 @@ std::string ShapeText(at::IntArrayRef shape) {
 
 }  // namespace
 
+bool IsAdapterParameter(const std::string& name) { return name.find("_adapter.") != std::string::npos; }
+
 const at::Tensor& Batch::Require(const std::string& name) const {
   const auto it = tensors.find(name);
   if (it == tensors.end()) throw std::invalid_argument("batch is missing the field '" + name + "'");
@@ -89,8 +91,11 @@ LoadReport TaskModel::LoadState(const std::vector<std::pair<std::string, at::Ten
   auto buffers = named_buffers(true);
   std::set<std::string> seen;
   torch::NoGradGuard no_grad;
-  for (const auto& [source_name, tensor] : tensors) {
-    const std::string name = MapCheckpointName(source_name);
+  std::vector<MappedTensor> mapped;
+  mapped.reserve(tensors.size());
+  for (const auto& [source_name, tensor] : tensors) mapped.push_back({source_name, MapCheckpointName(source_name), tensor});
+  AdaptCheckpoint(mapped);
+  for (const auto& [source_name, name, tensor] : mapped) {
     if (name.empty()) {
       report.ignored.push_back(source_name);
       continue;
@@ -114,6 +119,7 @@ LoadReport TaskModel::LoadState(const std::vector<std::pair<std::string, at::Ten
     if (seen.count(item.key())) continue;
     report.missing.push_back(item.key());
   }
+  AfterLoad(report);
   if (strict) {
     std::vector<std::string> problems;
     for (const auto& mismatch : report.mismatched) {

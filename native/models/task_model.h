@@ -51,6 +51,17 @@ struct LoadReport {
 
 enum class LoadExpectation { kPretrained, kTrainable, kAll };
 
+// One checkpoint tensor on its way into the model: its name in the file, our name for it ("" =
+// dropped on purpose), and the tensor (possibly reshaped or fused by AdaptCheckpoint).
+struct MappedTensor {
+  std::string source;
+  std::string name;
+  at::Tensor tensor;
+};
+
+// DAS adapters (parallel and skip) are named `<slot>_adapter.*` in every model.
+bool IsAdapterParameter(const std::string& name);
+
 class TaskModel : public torch::nn::Module {
  public:
   ~TaskModel() override = default;
@@ -68,6 +79,14 @@ class TaskModel : public torch::nn::Module {
   virtual bool IsHead(const std::string& name) const = 0;
   // Translates a name of a published checkpoint into ours; "" drops it on purpose.
   virtual std::string MapCheckpointName(const std::string& name) const { return name; }
+  // Rewrites what no single-name map can: split q/k/v fused into qkv, a modality table grown for
+  // NLVR2, a position grid resized to this model's image size. Runs after MapCheckpointName.
+  virtual void AdaptCheckpoint(std::vector<MappedTensor>& tensors) const {}
+  // Initialisations that depend on loaded weights (a rank head from the matching head, METER's
+  // token4classifier from the text embeddings) when the checkpoint did not provide them.
+  virtual void AfterLoad(const LoadReport& report) {}
+  // Model-specific counters (feature cache hits, ...), for reports and tests.
+  virtual std::vector<std::pair<std::string, double>> Counters() const { return {}; }
 
   std::vector<bool> SkipMask(const std::vector<std::string>& names) const;
   void ApplyFreezing();

@@ -1,0 +1,132 @@
+#include "binding/model_configs.h"
+
+#include "models/meter.h"
+#include "models/roberta.h"
+#include "models/vilt.h"
+
+namespace das::binding {
+
+double NumberField(const Napi::Object& object, const char* name, const std::string& what) {
+  const Napi::Value value = object.Get(name);
+  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), "Expected a number for " + what + "." + name);
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+int64_t IntField(const Napi::Object& object, const char* name, const std::string& what) {
+  const double value = NumberField(object, name, what);
+  if (value != static_cast<double>(static_cast<int64_t>(value))) {
+    throw Napi::TypeError::New(object.Env(), "Expected an integer for " + what + "." + name);
+  }
+  return static_cast<int64_t>(value);
+}
+
+namespace {
+
+std::string StringField(const Napi::Object& object, const char* name, const std::string& what) {
+  const Napi::Value value = object.Get(name);
+  if (!value.IsString()) throw Napi::TypeError::New(object.Env(), "Expected a string for " + what + "." + name);
+  return value.As<Napi::String>().Utf8Value();
+}
+
+Napi::Object ObjectField(const Napi::Object& object, const char* name, const std::string& what) {
+  const Napi::Value value = object.Get(name);
+  if (!value.IsObject()) throw Napi::TypeError::New(object.Env(), "Expected an object for " + what + "." + name);
+  return value.As<Napi::Object>();
+}
+
+std::string Task(const Napi::Object& c, const std::string& what) {
+  std::string task = StringField(c, "task", what);
+  if (task != "vqa" && task != "nlvr2" && task != "irtr") {
+    throw Napi::TypeError::New(c.Env(), "Expected vqa, nlvr2 or irtr for " + what + ".task but received '" + task + "'");
+  }
+  return task;
+}
+
+blocks::AdapterSizes Adapters(const Napi::Object& c, const std::string& what) {
+  return {IntField(c, "adapterBottleneck", what), IntField(c, "skipBottleneck", what), NumberField(c, "adapterScale", what)};
+}
+
+models::RobertaConfig DecodeRoberta(const Napi::Object& c, const std::string& what) {
+  models::RobertaConfig config;
+  config.vocab_size = IntField(c, "vocabSize", what);
+  config.hidden = IntField(c, "hidden", what);
+  config.layers = IntField(c, "layers", what);
+  config.heads = IntField(c, "heads", what);
+  config.intermediate = IntField(c, "intermediate", what);
+  config.max_positions = IntField(c, "maxPositions", what);
+  config.type_vocab_size = IntField(c, "typeVocabSize", what);
+  config.pad_token_id = IntField(c, "padTokenId", what);
+  config.layer_norm_eps = NumberField(c, "layerNormEps", what);
+  config.hidden_dropout = NumberField(c, "hiddenDropout", what);
+  config.attention_dropout = NumberField(c, "attentionDropout", what);
+  config.num_labels = IntField(c, "numLabels", what);
+  config.adapters = Adapters(c, what);
+  return config;
+}
+
+models::ViltConfig DecodeVilt(const Napi::Object& c, const std::string& what) {
+  models::ViltConfig config;
+  config.vocab_size = IntField(c, "vocabSize", what);
+  config.hidden = IntField(c, "hidden", what);
+  config.layers = IntField(c, "layers", what);
+  config.heads = IntField(c, "heads", what);
+  config.mlp = IntField(c, "mlp", what);
+  config.max_text_len = IntField(c, "maxTextLen", what);
+  config.type_vocab_size = IntField(c, "typeVocabSize", what);
+  config.patch_size = IntField(c, "patchSize", what);
+  config.image_size = IntField(c, "imageSize", what);
+  config.text_eps = NumberField(c, "textLayerNormEps", what);
+  config.eps = NumberField(c, "layerNormEps", what);
+  config.dropout = NumberField(c, "dropout", what);
+  config.task = Task(c, what);
+  config.num_answers = IntField(c, "numAnswers", what);
+  config.itm_weight = NumberField(c, "itmWeight", what);
+  config.adapters = Adapters(c, what);
+  return config;
+}
+
+models::MeterConfig DecodeMeter(const Napi::Object& c, const std::string& what) {
+  models::MeterConfig config;
+  const Napi::Object v = ObjectField(c, "vision", what);
+  const std::string vision = what + ".vision";
+  config.vision.hidden = IntField(v, "hidden", vision);
+  config.vision.layers = IntField(v, "layers", vision);
+  config.vision.heads = IntField(v, "heads", vision);
+  config.vision.mlp = IntField(v, "mlp", vision);
+  config.vision.patch_size = IntField(v, "patchSize", vision);
+  config.vision.image_size = IntField(v, "imageSize", vision);
+  config.vision.eps = NumberField(v, "layerNormEps", vision);
+  config.text = DecodeRoberta(ObjectField(c, "text", what), what + ".text");
+  config.hidden = IntField(c, "hidden", what);
+  config.fusion_layers = IntField(c, "fusionLayers", what);
+  config.heads = IntField(c, "heads", what);
+  config.intermediate = IntField(c, "intermediate", what);
+  config.eps = NumberField(c, "layerNormEps", what);
+  config.dropout = NumberField(c, "dropout", what);
+  config.task = Task(c, what);
+  config.num_answers = IntField(c, "numAnswers", what);
+  config.classifier_token_id = IntField(c, "classifierTokenId", what);
+  config.adapters = Adapters(c, what);
+  config.feature_cache_bytes = IntField(c, "featureCacheBytes", what);
+  return config;
+}
+
+}  // namespace
+
+ModelFactory DecodeModelConfig(const std::string& arch, const Napi::Object& config) {
+  if (arch == "roberta") {
+    const models::RobertaConfig decoded = DecodeRoberta(config, "config");
+    return [decoded] { return std::make_shared<models::RobertaClassifier>(decoded); };
+  }
+  if (arch == "vilt") {
+    const models::ViltConfig decoded = DecodeVilt(config, "config");
+    return [decoded] { return std::make_shared<models::ViltModel>(decoded); };
+  }
+  if (arch == "meter") {
+    const models::MeterConfig decoded = DecodeMeter(config, "config");
+    return [decoded] { return std::make_shared<models::MeterModel>(decoded); };
+  }
+  throw Napi::TypeError::New(config.Env(), "Expected one of roberta, vilt, meter for the architecture but received '" + arch + "'");
+}
+
+}  // namespace das::binding

@@ -1,0 +1,23 @@
+// createModel's config objects (plain JS objects, checked in TypeScript first) decoded into the
+// models' C++ config structs, one decoder per architecture. Runs on the JS thread.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "models/task_model.h"
+
+namespace das::binding {
+
+using ModelFactory = std::function<std::shared_ptr<models::TaskModel>()>;
+
+// Throws a TypeError naming the architecture or the config field that is wrong.
+ModelFactory DecodeModelConfig(const std::string& architecture, const Napi::Object& config);
+
+double NumberField(const Napi::Object& object, const char* name, const std::string& what);
+int64_t IntField(const Napi::Object& object, const char* name, const std::string& what);
+
+}  // namespace das::binding
