@@ -33,9 +33,9 @@ export interface FlopReport {
   };
 }
 
-const linear = (tokens: number, inFeatures: number, outFeatures: number) => tokens * inFeatures * outFeatures;
-const linearParams = (inFeatures: number, outFeatures: number) => inFeatures * outFeatures + outFeatures;
-const layerNormParams = (dim: number) => 2 * dim;
+export const linear = (tokens: number, inFeatures: number, outFeatures: number) => tokens * inFeatures * outFeatures;
+export const linearParams = (inFeatures: number, outFeatures: number) => inFeatures * outFeatures + outFeatures;
+export const layerNormParams = (dim: number) => 2 * dim;
 
 /** An adapter (LayerNorm, down, up) on `tokens` tokens. */
 export function adapterFlops(tokens: number, hidden: number, bottleneck: number): number {
@@ -53,11 +53,21 @@ export function bertLayerFlops(tokens: number, hidden: number, intermediate: num
   return projections + attention + linear(tokens, hidden, intermediate) + linear(tokens, intermediate, hidden);
 }
 
+/** A cross-attention sub-layer: queries from `tokens` tokens, keys and values from `keys` other tokens. */
+export function crossAttentionFlops(tokens: number, keys: number, hidden: number): number {
+  return 2 * linear(tokens, hidden, hidden) + 2 * linear(keys, hidden, hidden) + 2 * tokens * keys * hidden;
+}
+
+/** Its parameters: query, key, value, output dense and the output LayerNorm. */
+export function crossAttentionParams(hidden: number): number {
+  return 4 * linearParams(hidden, hidden) + layerNormParams(hidden);
+}
+
 export function bertLayerParams(hidden: number, intermediate: number): number {
   return 4 * linearParams(hidden, hidden) + linearParams(hidden, intermediate) + linearParams(intermediate, hidden) + 2 * layerNormParams(hidden);
 }
 
-function checkSkip(layerNames: string[], skip: readonly string[]): Set<string> {
+export function checkSkip(layerNames: string[], skip: readonly string[]): Set<string> {
   for (const name of skip) {
     if (!layerNames.includes(name)) throw invalidArgument('skip', `layer names among ${layerNames[0]}..${layerNames[layerNames.length - 1]}`, name);
   }

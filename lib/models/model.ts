@@ -8,9 +8,29 @@ import { validateHostTensor, type HostTensor } from '../host-tensor.js';
 import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { callAsync, callSync } from '../native/call.js';
 import { normalizeDevice } from '../native/runtime.js';
+import { validateMeterConfig, type MeterConfig } from './meter-config.js';
 import { validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
+import { validateViltConfig, type ViltConfig } from './vilt-config.js';
 
-export type Architecture = 'roberta';
+/** The configuration type of each architecture. */
+export interface ConfigByArchitecture {
+  roberta: RobertaConfig;
+  vilt: ViltConfig;
+  meter: MeterConfig;
+}
+
+export type Architecture = keyof ConfigByArchitecture;
+
+const VALIDATORS: { [A in Architecture]: (config: ConfigByArchitecture[A]) => ConfigByArchitecture[A] } = {
+  roberta: validateRobertaConfig,
+  vilt: validateViltConfig,
+  meter: validateMeterConfig,
+};
+
+/** A deep copy of a plain config object (nested objects included), so later edits by the caller do not leak in. */
+function copyConfig<T>(config: T): T {
+  return JSON.parse(JSON.stringify(config)) as T;
+}
 
 export interface ModelOptions {
   /** "cpu", "cuda" or "cuda:N". Default cpu. */
@@ -47,23 +67,24 @@ function validateSkip(skip: readonly string[]): string[] {
   return [...skip];
 }
 
-export class Model {
+export class Model<A extends Architecture = Architecture> {
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    readonly architecture: Architecture,
-    readonly config: Readonly<RobertaConfig>,
+    readonly architecture: A,
+    readonly config: Readonly<ConfigByArchitecture[A]>,
     private readonly native: NativeModel,
   ) {}
 
-  static async create(architecture: Architecture, config: RobertaConfig, options: ModelOptions = {}): Promise<Model> {
-    if (architecture !== 'roberta') throw invalidArgument('architecture', "'roberta'", architecture);
-    const checked = validateRobertaConfig({ ...config });
+  static async create<A extends Architecture>(architecture: A, config: ConfigByArchitecture[A], options: ModelOptions = {}): Promise<Model<A>> {
+    if (!Object.hasOwn(VALIDATORS, architecture)) throw invalidArgument('architecture', Object.keys(VALIDATORS).join(', '), architecture);
+    if (typeof config !== 'object' || config === null) throw invalidArgument('config', `a ${architecture} configuration object`, config);
+    const checked = VALIDATORS[architecture](copyConfig(config));
     const device = normalizeDevice(options.device ?? 'cpu');
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
     const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed));
-    return new Model(architecture, Object.freeze(checked), native);
+    return new Model<A>(architecture, Object.freeze(checked), native);
   }
 
   /** Runs `work` after every operation queued before it. */
@@ -153,6 +174,11 @@ export class Model {
     validateHostTensor(bytes, 'optimizer state');
     if (bytes.dtype !== 'uint8') throw invalidArgument('optimizer state dtype', 'uint8', bytes.dtype);
     return this.queue(() => callAsync(() => this.native.loadOptimizerState(bytes)));
+  }
+
+  /** Model-specific counters: METER's feature cache (hits, misses, bypassed.*) and frozen prefixes (frozen.*). */
+  counters(): Promise<Record<string, number>> {
+    return this.queue(() => callAsync(() => this.native.counters()));
   }
 
   profileFlops(batch: NativeBatch, skip: readonly string[] = []): Promise<{ total: number; layers: Record<string, number> }> {

@@ -52,7 +52,7 @@ export interface PretrainedOptions extends ModelOptions {
 }
 
 export interface Pretrained {
-  model: Model;
+  model: Model<'roberta'>;
   files: CheckpointFiles;
   report: NativeLoadReport;
 }

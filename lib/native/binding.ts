@@ -73,6 +73,7 @@ export interface NativeModel {
   }>;
   /** [async] opaque bytes (libtorch archive) for checkpoints */ optimizerState(): Promise<HostTensor<'uint8'>>;
   /** [async] into an optimizer configured the same way */ loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void>;
+  /** [async] model-specific counters (feature cache, frozen prefixes) */ counters(): Promise<Record<string, number>>;
 }
 
 export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';
@@ -86,7 +87,7 @@ export interface NativeCheckpoint {
 }
 
 export interface NativeBinding {
-  /** [async] */ createModel(architecture: 'roberta', config: object, device: string, seed: number): Promise<NativeModel>;
+  /** [async] */ createModel(architecture: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number): Promise<NativeModel>;
   /** [sync] seeds libtorch's generators (dropout) */ manualSeed(seed: number): void;
   /** [sync] libtorch's CPU generator state */ rngState(): HostTensor<'uint8'>;
   /** [sync] */ setRngState(state: HostTensor<'uint8'>): void;

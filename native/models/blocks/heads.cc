@@ -17,19 +17,27 @@ torch::nn::Sequential ClassifierHead(int64_t in, int64_t hidden, int64_t out) {
 
 ItmHeadImpl::ItmHeadImpl(int64_t hidden) : fc(register_module("fc", torch::nn::Linear(hidden, 2))) { InitBertWeights(*this); }
 
-void InitBertWeights(torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  for (const auto& child : module.modules(/*include_self=*/true)) {
-    if (auto* linear = child->as<torch::nn::Linear>()) {
-      torch::nn::init::normal_(linear->weight, 0.0, 0.02);
-      if (linear->bias.defined()) torch::nn::init::zeros_(linear->bias);
-    } else if (auto* embedding = child->as<torch::nn::Embedding>()) {
-      torch::nn::init::normal_(embedding->weight, 0.0, 0.02);
-    } else if (auto* norm = child->as<torch::nn::LayerNorm>()) {
-      torch::nn::init::ones_(norm->weight);
-      torch::nn::init::zeros_(norm->bias);
-    }
+namespace {
+
+void InitOne(torch::nn::Module& module) {
+  if (auto* linear = module.as<torch::nn::Linear>()) {
+    torch::nn::init::normal_(linear->weight, 0.0, 0.02);
+    if (linear->bias.defined()) torch::nn::init::zeros_(linear->bias);
+  } else if (auto* embedding = module.as<torch::nn::Embedding>()) {
+    torch::nn::init::normal_(embedding->weight, 0.0, 0.02);
+  } else if (auto* norm = module.as<torch::nn::LayerNorm>()) {
+    torch::nn::init::ones_(norm->weight);
+    torch::nn::init::zeros_(norm->bias);
   }
+}
+
+}  // namespace
+
+void InitBertWeights(torch::nn::Module& module) {
+  // self first, then descendants (modules(true) would need `module` to be held by a shared_ptr)
+  torch::NoGradGuard no_grad;
+  InitOne(module);
+  for (const auto& child : module.modules(/*include_self=*/false)) InitOne(*child);
 }
 
 void InitRankFromItm(torch::nn::Linear& rank, const ItmHead& itm) {

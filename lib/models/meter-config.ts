@@ -1,0 +1,99 @@
+/** METER configuration (SPEC 3.3): CLIP ViT-B/16 + RoBERTa-base + 6 co-attention fusion layers. */
+import { invalidArgument } from '../errors.js';
+import { ROBERTA_BASE, validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
+import { checkFields, validateTask, type VisionLanguageTask } from './vilt-config.js';
+
+export interface ClipVisionConfig {
+  hidden: number;
+  /** Residual blocks run. METER's CLIP wrapper builds layers - 1 of them: 11 for ViT-B/16. */
+  layers: number;
+  heads: number;
+  mlp: number;
+  patchSize: number;
+  /** Square input size; the position table is resized to it when a checkpoint has another grid. */
+  imageSize: number;
+  layerNormEps: number;
+}
+
+export interface MeterConfig {
+  vision: ClipVisionConfig;
+  /** The language encoder (frozen; runs without dropout). Its adapters: skip adapters only. */
+  text: RobertaConfig;
+  hidden: number;
+  fusionLayers: number;
+  heads: number;
+  intermediate: number;
+  /** LayerNorm eps of the fusion layers (METER builds them from a default BertConfig: 1e-12). */
+  layerNormEps: number;
+  dropout: number;
+  task: VisionLanguageTask;
+  numAnswers: number;
+  /** token4classifier starts as the text embedding of this token (<s> = 0). */
+  classifierTokenId: number;
+  /** Parallel adapter bottleneck (three per fusion layer). Default 96. */
+  adapterBottleneck: number;
+  /** Skip adapter bottleneck of the fusion layers. Default 288. */
+  skipBottleneck: number;
+  adapterScale: number;
+  /** Bytes for the feature cache of frozen outputs (0: off). */
+  featureCacheBytes: number;
+}
+
+/** meter_clip16_288_roberta_pretrain.ckpt fine-tuned at 384x384 (VQA), the paper's adapter sizes. */
+export const METER_CLIP16_ROBERTA: Readonly<MeterConfig> = Object.freeze({
+  vision: Object.freeze({ hidden: 768, layers: 11, heads: 12, mlp: 3072, patchSize: 16, imageSize: 384, layerNormEps: 1e-5 }),
+  text: Object.freeze({ ...ROBERTA_BASE, hiddenDropout: 0, attentionDropout: 0, numLabels: 1, adapterBottleneck: 0, skipBottleneck: 288 }),
+  hidden: 768,
+  fusionLayers: 6,
+  heads: 12,
+  intermediate: 3072,
+  layerNormEps: 1e-12,
+  dropout: 0.1,
+  task: 'vqa',
+  numAnswers: 3129,
+  classifierTokenId: 0,
+  adapterBottleneck: 96,
+  skipBottleneck: 288,
+  adapterScale: 1,
+  featureCacheBytes: 0,
+}) as Readonly<MeterConfig>;
+
+/** The image size METER fine-tunes each task at: 384 (VQA, retrieval), 288 (NLVR2). */
+export const METER_IMAGE_SIZE: Record<VisionLanguageTask, number> = { vqa: 384, irtr: 384, nlvr2: 288 };
+
+/** A METER config for a task (image size and head), with overrides. */
+export function meterConfigFor(task: VisionLanguageTask, overrides: Partial<MeterConfig> = {}): MeterConfig {
+  const base = METER_CLIP16_ROBERTA;
+  return validateMeterConfig({
+    ...base,
+    vision: { ...base.vision, imageSize: METER_IMAGE_SIZE[task] },
+    text: { ...base.text },
+    task,
+    ...overrides,
+  });
+}
+
+export function validateMeterConfig(config: MeterConfig, source = 'METER config'): MeterConfig {
+  checkFields(config, source, {
+    positive: ['hidden', 'fusionLayers', 'heads', 'intermediate', 'numAnswers'],
+    nonNegative: ['adapterBottleneck', 'skipBottleneck', 'classifierTokenId', 'featureCacheBytes'],
+    probability: ['dropout'],
+    epsilon: ['layerNormEps'],
+    finite: ['adapterScale'],
+  });
+  if (typeof config.vision !== 'object' || config.vision === null) throw invalidArgument(`${source}: vision`, 'an object', config.vision);
+  checkFields(config.vision, `${source}: vision`, {
+    positive: ['hidden', 'layers', 'heads', 'mlp', 'patchSize', 'imageSize'],
+    epsilon: ['layerNormEps'],
+  });
+  if (config.vision.imageSize % config.vision.patchSize !== 0) {
+    throw invalidArgument(`${source}: vision.imageSize`, `a multiple of vision.patchSize (${config.vision.patchSize})`, config.vision.imageSize);
+  }
+  if (config.vision.hidden % config.vision.heads !== 0) throw invalidArgument(`${source}: vision.hidden`, 'a multiple of vision.heads', config.vision.hidden);
+  validateRobertaConfig(config.text, `${source}: text`);
+  if (config.text.hidden !== config.hidden) throw invalidArgument(`${source}: text.hidden`, `the fusion hidden size (${config.hidden})`, config.text.hidden);
+  if (config.hidden % config.heads !== 0) throw invalidArgument(`${source}: hidden`, `a multiple of heads (${config.heads})`, config.hidden);
+  if (config.classifierTokenId >= config.text.vocabSize) throw invalidArgument(`${source}: classifierTokenId`, `a token id below ${config.text.vocabSize}`, config.classifierTokenId);
+  validateTask(config.task, source);
+  return config;
+}

@@ -1,0 +1,198 @@
+/**
+ * Analytic FLOPs and parameters of ViLT and METER (SPEC 8), in the paper's convention (see
+ * flops.ts). Rows are the skippable layers under their paper names (En3; FL2, FV0, LEn6); the
+ * totals also hold what no skip can remove (patch embeddings, METER's vision tower, transforms,
+ * poolers, head). NLVR2 counts one image-text pass with its head, as the paper's tables do, and
+ * reports the per-example cost (two passes, one head) beside it.
+ */
+import { invalidArgument } from '../errors.js';
+import {
+  adapterFlops,
+  adapterParams,
+  bertLayerFlops,
+  bertLayerParams,
+  checkSkip,
+  crossAttentionFlops,
+  crossAttentionParams,
+  layerNormParams,
+  linear,
+  linearParams,
+  type FlopReport,
+  type LayerFlops,
+} from './flops.js';
+import type { MeterConfig } from './meter-config.js';
+import type { ViltConfig, VisionLanguageTask } from './vilt-config.js';
+
+export interface VlFlopReport extends FlopReport {
+  /** Image-text passes per example (NLVR2: 2). */
+  passes: number;
+  /** One whole example: every pass, the head once. */
+  perExample: { flops: number; baseFlops: number };
+}
+
+interface HeadShape {
+  flops: number;
+  params: number;
+}
+
+/** VQA / NLVR2 classifier or the retrieval rank head (plus the frozen ITM head it starts from) on `pooled` features per pass. */
+function taskHead(task: VisionLanguageTask, pooled: number, hidden: number, answers: number): HeadShape {
+  if (task === 'vqa') {
+    return { flops: linear(1, pooled, 2 * hidden) + linear(1, 2 * hidden, answers), params: linearParams(pooled, 2 * hidden) + layerNormParams(2 * hidden) + linearParams(2 * hidden, answers) };
+  }
+  if (task === 'nlvr2') {
+    return {
+      flops: linear(1, 2 * pooled, 2 * hidden) + linear(1, 2 * hidden, 2),
+      params: linearParams(2 * pooled, 2 * hidden) + layerNormParams(2 * hidden) + linearParams(2 * hidden, 2),
+    };
+  }
+  return { flops: linear(1, pooled, 1), params: linearParams(pooled, 1) + linearParams(pooled, 2) };
+}
+
+function checkTokens(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw invalidArgument(name, 'a positive integer', value);
+}
+
+function assemble(
+  input: string,
+  task: VisionLanguageTask,
+  layers: LayerFlops[],
+  fixed: number,
+  head: HeadShape,
+  params: { base: number; removed: number; updated: number },
+): VlFlopReport {
+  const passBase = layers.reduce((sum, l) => sum + l.baseFlops, fixed);
+  const passDas = layers.reduce((sum, l) => sum + l.flops, fixed);
+  const passes = task === 'nlvr2' ? 2 : 1;
+  const flops = passDas + head.flops;
+  const baseFlops = passBase + head.flops;
+  return {
+    input,
+    flops,
+    baseFlops,
+    additionalFlops: flops - baseFlops,
+    layers,
+    passes,
+    perExample: { flops: passes * passDas + head.flops, baseFlops: passes * passBase + head.flops },
+    params: { total: params.base - params.removed + params.updated, updated: params.updated, base: params.base, head: head.params },
+  };
+}
+
+export function viltLayerNames(config: Pick<ViltConfig, 'layers'>): string[] {
+  return Array.from({ length: config.layers }, (_, i) => `En${i}`);
+}
+
+/** ViLT on `textTokens` tokens and one image of height x width pixels (default: imageSize square). */
+export function viltFlops(config: ViltConfig, options: { textTokens: number; height?: number; width?: number; skip?: readonly string[] }): VlFlopReport {
+  const { hidden: h, mlp, patchSize: p, task } = config;
+  const height = options.height ?? config.imageSize;
+  const width = options.width ?? config.imageSize;
+  checkTokens('textTokens', options.textTokens);
+  checkTokens('image height', height);
+  checkTokens('image width', width);
+  const patches = Math.floor(height / p) * Math.floor(width / p);
+  if (patches < 1) throw invalidArgument('image size', `at least one ${p}x${p} patch`, `${height}x${width}`);
+  const tokens = options.textTokens + 1 + patches;
+  const names = viltLayerNames(config);
+  const skipped = checkSkip(names, options.skip ?? []);
+  const blockBase = bertLayerFlops(tokens, h, mlp);
+  const layers = names.map((name) => ({
+    name,
+    baseFlops: blockBase,
+    skipped: skipped.has(name),
+    flops: skipped.has(name) ? adapterFlops(tokens, h, config.skipBottleneck) : blockBase + 2 * adapterFlops(tokens, h, config.adapterBottleneck),
+  }));
+  const fixed = linear(patches, 3 * p * p, h) + linear(1, h, h); // patch embedding, pooler
+  const head = taskHead(task, h, h, config.numAnswers);
+  const grid = Math.floor(config.imageSize / p);
+  const embeddings =
+    (config.vocabSize + config.maxTextLen + config.typeVocabSize) * h + layerNormParams(h) + (task === 'nlvr2' ? 3 : 2) * h +
+    (3 * p * p * h + h) + h + (grid * grid + 1) * h;
+  const blockParams = bertLayerParams(h, mlp);
+  const trainedBackbone = linearParams(h, h) + (task === 'nlvr2' ? 3 : 2) * h; // pooler, modality table
+  const adapters = layers.reduce((sum, l) => sum + (l.skipped ? adapterParams(h, config.skipBottleneck) : 2 * adapterParams(h, config.adapterBottleneck)), 0);
+  const base = embeddings + config.layers * blockParams + layerNormParams(h) + linearParams(h, h) + head.params;
+  const input = `${options.textTokens} text tokens + ${height}x${width} image (${1 + patches} image tokens)`;
+  return assemble(input, task, layers, fixed, head, { base, removed: skipped.size * blockParams, updated: adapters + trainedBackbone });
+}
+
+/** Parameters of ViLT as built for search and training: every adapter and skip adapter present. */
+export function viltBuiltParams(config: ViltConfig): { total: number; updated: number; head: number } {
+  const report = viltFlops(config, { textTokens: 1 });
+  const h = config.hidden;
+  const adapters = config.layers * (2 * adapterParams(h, config.adapterBottleneck) + adapterParams(h, config.skipBottleneck));
+  const usedAdapters = config.layers * 2 * adapterParams(h, config.adapterBottleneck);
+  const updated = report.params.updated - usedAdapters + adapters;
+  return { total: report.params.base + adapters, updated, head: report.params.head };
+}
+
+export function meterLayerNames(config: Pick<MeterConfig, 'fusionLayers'> & { text: { layers: number } }): string[] {
+  const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  return [...range('FL', config.fusionLayers), ...range('FV', config.fusionLayers), ...range('LEn', config.text.layers)];
+}
+
+export type MeterScope = 'fusion' | 'global';
+
+export function meterScope(config: MeterConfig, scope: MeterScope): string[] {
+  const names = meterLayerNames(config);
+  return scope === 'global' ? names : names.slice(0, 2 * config.fusionLayers);
+}
+
+/** METER on `textTokens` tokens and one square image of vision.imageSize. */
+export function meterFlops(config: MeterConfig, options: { textTokens: number; skip?: readonly string[] }): VlFlopReport {
+  const { hidden: h, intermediate, vision: v, text: t, task } = config;
+  const T = options.textTokens;
+  checkTokens('textTokens', T);
+  const grid = v.imageSize / v.patchSize;
+  const I = grid * grid + 1;
+  const names = meterLayerNames(config);
+  const skipped = checkSkip(names, options.skip ?? []);
+  const fusionText = bertLayerFlops(T, h, intermediate) + crossAttentionFlops(T, I, h);
+  const fusionImage = bertLayerFlops(I, h, intermediate) + crossAttentionFlops(I, T, h);
+  const textLayer = bertLayerFlops(T, t.hidden, t.intermediate);
+  const row = (name: string, base: number, tokens: number, parallel: number, skip: number): LayerFlops => ({
+    name,
+    baseFlops: base,
+    skipped: skipped.has(name),
+    flops: skipped.has(name) ? adapterFlops(tokens, h, skip) : base + parallel * adapterFlops(tokens, h, config.adapterBottleneck),
+  });
+  const layers = names.map((name) => {
+    if (name.startsWith('FL')) return row(name, fusionText, T, 3, config.skipBottleneck);
+    if (name.startsWith('FV')) return row(name, fusionImage, I, 3, config.skipBottleneck);
+    return row(name, textLayer, T, t.adapterBottleneck > 0 ? 2 : 0, t.skipBottleneck);
+  });
+  const vision = linear(I - 1, 3 * v.patchSize * v.patchSize, v.hidden) + v.layers * bertLayerFlops(I, v.hidden, v.mlp);
+  const fixed = vision + linear(T, t.hidden, h) + linear(I, v.hidden, h) + 2 * linear(1, h, h);
+  const head = taskHead(task, 2 * h, h, config.numAnswers);
+
+  const visionParams =
+    3 * v.patchSize * v.patchSize * v.hidden + v.hidden + I * v.hidden + 2 * layerNormParams(v.hidden) + v.layers * bertLayerParams(v.hidden, v.mlp);
+  const textParams = (t.vocabSize + t.maxPositions + t.typeVocabSize) * t.hidden + layerNormParams(t.hidden) + t.layers * bertLayerParams(t.hidden, t.intermediate);
+  const fusionParams = bertLayerParams(h, intermediate) + crossAttentionParams(h);
+  const modality = (task === 'nlvr2' ? 3 : 2) * h;
+  const trainedBackbone = linearParams(t.hidden, h) + linearParams(v.hidden, h) + modality + h + 2 * linearParams(h, h);
+  const base = visionParams + textParams + 2 * config.fusionLayers * fusionParams + trainedBackbone + head.params;
+  let removed = 0;
+  let adapters = 0;
+  for (const l of layers) {
+    const fusion = !l.name.startsWith('LEn');
+    if (l.skipped) {
+      removed += fusion ? fusionParams : bertLayerParams(t.hidden, t.intermediate);
+      adapters += adapterParams(h, fusion ? config.skipBottleneck : t.skipBottleneck);
+    } else {
+      adapters += fusion ? 3 * adapterParams(h, config.adapterBottleneck) : t.adapterBottleneck > 0 ? 2 * adapterParams(t.hidden, t.adapterBottleneck) : 0;
+    }
+  }
+  const input = `${T} text tokens + ${v.imageSize}x${v.imageSize} image (${I} image tokens)`;
+  return assemble(input, task, layers, fixed, head, { base, removed, updated: adapters + trainedBackbone });
+}
+
+/** Parameters of METER as built: every adapter and skip adapter present. */
+export function meterBuiltParams(config: MeterConfig): { total: number; updated: number; head: number } {
+  const report = meterFlops(config, { textTokens: 1 });
+  const h = config.hidden;
+  const t = config.text;
+  const used = config.fusionLayers * 2 * 3 * adapterParams(h, config.adapterBottleneck) + (t.adapterBottleneck > 0 ? t.layers * 2 * adapterParams(t.hidden, t.adapterBottleneck) : 0);
+  const all = used + 2 * config.fusionLayers * adapterParams(h, config.skipBottleneck) + t.layers * adapterParams(t.hidden, t.skipBottleneck);
+  return { total: report.params.base + all, updated: report.params.updated - used + all, head: report.params.head };
+}
