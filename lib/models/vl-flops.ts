@@ -26,7 +26,9 @@ import type { ViltConfig, VisionLanguageTask } from './vilt-config.js';
 export interface VlFlopReport extends FlopReport {
   /** Image-text passes per example (NLVR2: 2). */
   passes: number;
-  /** One whole example: every pass, the head once. */
+  /** Rows computed once per example however many passes it takes (METER's language encoder: both NLVR2 passes read the same text). */
+  shared: string[];
+  /** One whole example: every pass, shared rows once, the head once. */
   perExample: { flops: number; baseFlops: number };
 }
 
@@ -60,10 +62,12 @@ function assemble(
   fixed: number,
   head: HeadShape,
   params: { base: number; removed: number; updated: number },
+  shared: string[] = [],
 ): VlFlopReport {
   const passBase = layers.reduce((sum, l) => sum + l.baseFlops, fixed);
   const passDas = layers.reduce((sum, l) => sum + l.flops, fixed);
   const passes = task === 'nlvr2' ? 2 : 1;
+  const once = (key: 'flops' | 'baseFlops') => layers.filter((l) => shared.includes(l.name)).reduce((sum, l) => sum + l[key], 0);
   const flops = passDas + head.flops;
   const baseFlops = passBase + head.flops;
   return {
@@ -73,7 +77,11 @@ function assemble(
     additionalFlops: flops - baseFlops,
     layers,
     passes,
-    perExample: { flops: passes * passDas + head.flops, baseFlops: passes * passBase + head.flops },
+    shared,
+    perExample: {
+      flops: passes * passDas - (passes - 1) * once('flops') + head.flops,
+      baseFlops: passes * passBase - (passes - 1) * once('baseFlops') + head.flops,
+    },
     params: { total: params.base - params.removed + params.updated, updated: params.updated, base: params.base, head: head.params },
   };
 }
@@ -184,7 +192,8 @@ export function meterFlops(config: MeterConfig, options: { textTokens: number; s
     }
   }
   const input = `${T} text tokens + ${v.imageSize}x${v.imageSize} image (${I} image tokens)`;
-  return assemble(input, task, layers, fixed, head, { base, removed, updated: adapters + trainedBackbone });
+  const shared = names.filter((name) => name.startsWith('LEn'));
+  return assemble(input, task, layers, fixed, head, { base, removed, updated: adapters + trainedBackbone }, shared);
 }
 
 /** Parameters of METER as built: every adapter and skip adapter present. */
