@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { Prng } from '../../lib/das/prng.js';
 import type { HostTensor } from '../../lib/host-tensor.js';
-import { METER_CLIP16_ROBERTA, type MeterConfig } from '../../lib/models/meter-config.js';
+import type { MeterConfig } from '../../lib/models/meter-config.js';
 import { Model } from '../../lib/models/model.js';
 import { meterBuiltParams, meterFlops } from '../../lib/models/vl-flops.js';
 import { manualSeed } from '../../lib/native/runtime.js';
 import { maxRelativeError, randomFloat32 } from '../support/tensors.js';
-import { pythonLogits, randomModel, rowsOf, sameBytes, textBatch, type Batch } from '../support/vl.js';
+import { TINY_METER, pythonLogits, randomModel, rowsOf, sameBytes, textBatch, type Batch } from '../support/vl.js';
 
-const base = METER_CLIP16_ROBERTA;
-const tiny: MeterConfig = {
-  ...base,
-  vision: { ...base.vision, hidden: 32, layers: 2, heads: 4, mlp: 48, patchSize: 8, imageSize: 32 },
-  text: { ...base.text, vocabSize: 60, hidden: 32, layers: 3, heads: 4, intermediate: 48, maxPositions: 20, skipBottleneck: 6 },
-  hidden: 32,
-  fusionLayers: 2,
-  heads: 4,
-  intermediate: 48,
-  numAnswers: 7,
-  adapterBottleneck: 4,
-  skipBottleneck: 6,
-};
+const tiny = TINY_METER;
 
 const prng = new Prng(17);
 const text = textBatch([6, 4], 6, prng, 60, 1);

@@ -3,25 +3,11 @@ import { Prng } from '../../lib/das/prng.js';
 import { DasError } from '../../lib/errors.js';
 import type { HostTensor } from '../../lib/host-tensor.js';
 import { Model } from '../../lib/models/model.js';
-import { VILT_B32, type ViltConfig } from '../../lib/models/vilt-config.js';
 import { viltBuiltParams, viltFlops } from '../../lib/models/vl-flops.js';
 import { maxRelativeError, randomFloat32 } from '../support/tensors.js';
-import { imageBatch, pythonLogits, randomImage, randomModel, rowsOf, sameBytes, textBatch, type Batch } from '../support/vl.js';
+import { TINY_VILT, imageBatch, pythonLogits, randomImage, randomModel, rowsOf, sameBytes, textBatch, type Batch } from '../support/vl.js';
 
-const tiny: ViltConfig = {
-  ...VILT_B32,
-  vocabSize: 60,
-  hidden: 32,
-  layers: 3,
-  heads: 4,
-  mlp: 48,
-  maxTextLen: 10,
-  patchSize: 8,
-  imageSize: 32,
-  numAnswers: 7,
-  adapterBottleneck: 4,
-  skipBottleneck: 6,
-};
+const tiny = TINY_VILT;
 
 const prng = new Prng(42);
 // two rows: a full text and a padded one; two images of different sizes padded to 32x40

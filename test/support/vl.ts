@@ -7,11 +7,44 @@ import path from 'node:path';
 import { Prng } from '../../lib/das/prng.js';
 import type { HostTensor } from '../../lib/host-tensor.js';
 import { padImages } from '../../lib/data/image-collate.js';
+import { METER_CLIP16_ROBERTA, type MeterConfig } from '../../lib/models/meter-config.js';
 import { Model, type Architecture, type ConfigByArchitecture } from '../../lib/models/model.js';
+import { VILT_B32, type ViltConfig } from '../../lib/models/vilt-config.js';
 import { repoRoot } from './repo.js';
 import { randomFloat32, writeRawTensors } from './tensors.js';
 
 export type Batch = Record<string, HostTensor>;
+
+/** ViLT small enough for fast tests: 3 blocks of width 32, 8x8 patches, a 4x4 position grid. */
+export const TINY_VILT: ViltConfig = {
+  ...VILT_B32,
+  vocabSize: 60,
+  hidden: 32,
+  layers: 3,
+  heads: 4,
+  mlp: 48,
+  maxTextLen: 10,
+  patchSize: 8,
+  imageSize: 32,
+  numAnswers: 7,
+  adapterBottleneck: 4,
+  skipBottleneck: 6,
+};
+
+const meter = METER_CLIP16_ROBERTA;
+/** METER small enough for fast tests: 2 CLIP blocks, 3 RoBERTa layers, 2 + 2 fusion layers, width 32, 32x32 images. */
+export const TINY_METER: MeterConfig = {
+  ...meter,
+  vision: { ...meter.vision, hidden: 32, layers: 2, heads: 4, mlp: 48, patchSize: 8, imageSize: 32 },
+  text: { ...meter.text, vocabSize: 60, hidden: 32, layers: 3, heads: 4, intermediate: 48, maxPositions: 20, skipBottleneck: 6 },
+  hidden: 32,
+  fusionLayers: 2,
+  heads: 4,
+  intermediate: 48,
+  numAnswers: 7,
+  adapterBottleneck: 4,
+  skipBottleneck: 6,
+};
 
 /** Fills every parameter (frozen or not) with seeded random values, so no part of a forward is trivial. */
 export async function randomize<A extends Architecture>(model: Model<A>, seed: number): Promise<Record<string, HostTensor>> {
