@@ -3,7 +3,10 @@
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../package-info.js';
 import { doctorCommand } from './commands/doctor.js';
+import { evalCommand } from './commands/eval.js';
 import { flopsCommand } from './commands/flops.js';
+import { searchCommand } from './commands/search.js';
+import { trainCommand } from './commands/train.js';
 import { ExitCode } from './output.js';
 
 export function buildProgram(): Command {
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(doctorCommand());
   program.addCommand(flopsCommand());
+  program.addCommand(searchCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(evalCommand());
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
