@@ -34,3 +34,5 @@ export { loadAdapters, readAdapterSidecar, saveAdapters, type AdapterSidecar } f
 export * as das from './das/index.js';
 /** Datasets, tokenizers, image preprocessing, batching and metrics (pure TypeScript). */
 export * as data from './data/index.js';
+export { evaluate, search, train, type EvaluateOptions, type RunOptions, type SearchOptions, type SearchRunResult, type TrainOptions, type TrainRunResult } from './train/runs.js';
+export type { ProgressEvent } from './train/loop.js';
