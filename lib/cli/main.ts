@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../package-info.js';
 import { doctorCommand } from './commands/doctor.js';
+import { dataCommand } from './commands/data.js';
 import { evalCommand } from './commands/eval.js';
 import { flopsCommand } from './commands/flops.js';
 import { searchCommand } from './commands/search.js';
@@ -20,7 +21,9 @@ export function buildProgram(): Command {
   program.addCommand(searchCommand());
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
-  for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  program.addCommand(dataCommand());
+  const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+  for (const command of all(program)) command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
 
