@@ -6,6 +6,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { dataCommand } from './commands/data.js';
 import { evalCommand } from './commands/eval.js';
 import { flopsCommand } from './commands/flops.js';
+import { reportCommand } from './commands/report.js';
 import { searchCommand } from './commands/search.js';
 import { trainCommand } from './commands/train.js';
 import { ExitCode } from './output.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
   program.addCommand(dataCommand());
+  program.addCommand(reportCommand());
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

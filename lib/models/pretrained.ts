@@ -51,6 +51,15 @@ export interface PretrainedOptions extends ModelOptions {
   overrides?: Partial<RobertaConfig>;
 }
 
+/** The model configuration a checkpoint describes (config.json, else roberta-base), without loading weights. */
+export function checkpointRobertaConfig(spec: string, options: Pick<PretrainedOptions, 'task' | 'overrides'> = {}): RobertaConfig {
+  const files = locateCheckpoint(spec);
+  const labels = options.task ? { numLabels: ROBERTA_TASK_LABELS[options.task] } : {};
+  return files.config
+    ? robertaConfigFromHf(readJson(files.config), files.config, { ...labels, ...options.overrides })
+    : { ...ROBERTA_BASE, ...labels, ...options.overrides };
+}
+
 export interface Pretrained {
   model: Model;
   files: CheckpointFiles;
@@ -64,11 +73,7 @@ export interface Pretrained {
  */
 export async function loadPretrainedRoberta(spec: string, options: PretrainedOptions = {}): Promise<Pretrained> {
   const files = locateCheckpoint(spec);
-  const labels = options.task ? { numLabels: ROBERTA_TASK_LABELS[options.task] } : {};
-  const config = files.config
-    ? robertaConfigFromHf(readJson(files.config), files.config, { ...labels, ...options.overrides })
-    : { ...ROBERTA_BASE, ...labels, ...options.overrides };
-  const model = await Model.create('roberta', config, options);
+  const model = await Model.create('roberta', checkpointRobertaConfig(spec, options), options);
   const report = await model.loadCheckpoint(files.weights);
   const frozen = new Set(model.parameters().filter((p) => !p.trainable).map((p) => p.name));
   const missing = report.missing.filter((name) => frozen.has(name));

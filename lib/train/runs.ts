@@ -10,11 +10,11 @@ import { TaskLoader } from '../data/loader.js';
 import { openTaskDataset } from '../data/open-dataset.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import type { TaskDataset } from '../data/dataset-types.js';
-import { SearchPolicy, type SearchResult } from '../das/index.js';
+import { randomSkipSet, SearchPolicy, type SearchResult } from '../das/index.js';
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
-import { robertaFlops } from '../models/flops.js';
+import { robertaFlops, robertaLayerNames } from '../models/flops.js';
 import type { Model } from '../models/model.js';
-import { loadPretrainedRoberta } from '../models/pretrained.js';
+import { checkpointRobertaConfig, loadPretrainedRoberta } from '../models/pretrained.js';
 import { robertaMaxTokens } from '../models/roberta-config.js';
 import type { RobertaTask } from '../models/presets.js';
 import { evaluateSplit, mainMetric, type EvalMetrics } from './evaluation.js';
@@ -68,7 +68,12 @@ export interface TrainOptions extends RunOptions {
   skip?: string[];
   /** Take the skipped layers from a finished search run. */
   skipFrom?: string;
+  /** The random-sampling baseline: skip this many layers chosen uniformly at random (seeded by `seed`). */
+  skipRandom?: number;
 }
+
+/** Where a training run's skipped layers came from, for reports. */
+export type SkipSource = { kind: 'manual' } | { kind: 'search'; run: string } | { kind: 'random'; k: number; seed: number };
 
 export interface ParamsSummary {
   total: number;
@@ -107,6 +112,7 @@ export interface ResolvedRunConfig {
   checkpointEvery: number;
   maxTextLength: number;
   skip?: string[];
+  skipSource?: SkipSource;
   search?: { skipNum: number; scope: string; turn?: number; samples?: number; gateLr?: number };
 }
 
@@ -246,9 +252,22 @@ function skipFromRun(dir: string): string[] {
 }
 
 /** Adapter training with a fixed skip set (SPEC 6), from the pre-trained checkpoint. */
+function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skipSource: SkipSource } {
+  const given = [options.skip, options.skipFrom, options.skipRandom].filter((v) => v !== undefined).length;
+  if (given > 1) throw invalidArgument('--skip / --skip-from / --skip-random', 'at most one of them', `${given} of them`);
+  if (options.skipFrom) return { skip: skipFromRun(options.skipFrom), skipSource: { kind: 'search', run: path.resolve(options.skipFrom) } };
+  if (options.skipRandom !== undefined) {
+    const layers = robertaLayerNames(checkpointRobertaConfig(options.checkpoint));
+    return { skip: randomSkipSet(layers, options.skipRandom, seed), skipSource: { kind: 'random', k: options.skipRandom, seed } };
+  }
+  return { skip: options.skip ?? [], skipSource: { kind: 'manual' } };
+}
+
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
-  if (options.skip && options.skipFrom) throw invalidArgument('--skip / --skip-from', 'one of them, not both', 'both');
-  const { runDir, config } = openRun('train', options, () => ({ ...resolveConfig('train', options), skip: options.skipFrom ? skipFromRun(options.skipFrom) : (options.skip ?? []) }));
+  const { runDir, config } = openRun('train', options, () => {
+    const resolved = resolveConfig('train', options);
+    return { ...resolved, ...chooseSkip(options, resolved.seed) };
+  });
   const setup = await setUp(config);
   const skip = config.skip ?? [];
   const layers = setup.model.layerNames();
