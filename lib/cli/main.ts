@@ -5,7 +5,9 @@ import { packageVersion } from '../package-info.js';
 import { doctorCommand } from './commands/doctor.js';
 import { dataCommand } from './commands/data.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { flopsCommand } from './commands/flops.js';
+import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { searchCommand } from './commands/search.js';
 import { trainCommand } from './commands/train.js';
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   program.addCommand(searchCommand());
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
+  program.addCommand(predictCommand());
+  program.addCommand(exportCommand());
   program.addCommand(dataCommand());
   program.addCommand(reportCommand());
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];

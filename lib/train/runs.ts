@@ -300,26 +300,44 @@ export async function train(options: TrainOptions): Promise<TrainRunResult> {
 }
 
 export interface EvaluateOptions {
-  /** A finished (or stopped) run directory. */
-  run: string;
+  /** A finished (or stopped) run directory ... */
+  run?: string;
+  /** ... or a DAS model written by `das export` (then `data` is required). */
+  checkpoint?: string;
   /** Dataset folder. Default: the run's. */
   data?: string;
   /** Default val. */
   split?: string;
-  /** Which adapters: the best evaluation's (default when there is one) or the final ones. */
+  /** Which adapters of a run: the best evaluation's (default when there is one) or the final ones. */
   adapters?: 'best' | 'final';
+  batchSize?: number;
 }
 
-/** Scores the adapters of a run on a split. */
+async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult> {
+  const checkpoint = options.checkpoint!;
+  const { model, exported, files } = await loadPretrainedRoberta(checkpoint);
+  if (!exported) throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint} is not an exported DAS model (config.json has no "das" section); evaluate a run with --run`);
+  if (!options.data) throw invalidArgument('--data', 'the dataset folder (required with --checkpoint)', options.data);
+  if (!files.tokenizer) throw new DasError('DAS_FILE', `${checkpoint} has no tokenizer.json`);
+  const tokenizer = await TextTokenizer.load(files.tokenizer, { maxLength: Math.min(512, robertaMaxTokens(model.config)), padding: 'longest', singleTokenType: true });
+  const data = await openTaskDataset({ task: exported.task as Task, data: options.data, split: options.split ?? 'val', model: 'roberta' });
+  const loader = new TaskLoader(data, { batchSize: options.batchSize ?? 32, tokenizer, shuffle: false, prefetch: 1 });
+  const metrics = await evaluateSplit(model, loader, exported.skipped);
+  return { metrics, skipped: exported.skipped, params: paramsOf(model, exported.skipped), runDir: path.resolve(checkpoint) };
+}
+
+/** Scores the adapters of a run, or an exported DAS model, on a split. */
 export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult> {
-  const runDir = RunDir.open(options.run);
+  if ((options.run === undefined) === (options.checkpoint === undefined)) throw invalidArgument('--run / --checkpoint', 'exactly one of them', 'both or neither');
+  if (options.checkpoint) return evaluateExport(options);
+  const runDir = RunDir.open(options.run!);
   const config = runDir.readConfig<ResolvedRunConfig>();
   const { model } = await loadPretrainedRoberta(config.checkpoint, { task: config.task as RobertaTask, device: config.device, seed: config.seed });
   const dir = options.adapters !== 'final' && fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
   const sidecar = await loadAdapters(model, dir);
   const tokenizer = await TextTokenizer.load(config.tokenizer, { maxLength: config.maxTextLength, padding: 'longest', singleTokenType: true });
   const data = await openTaskDataset({ task: config.task, data: options.data ?? config.data, split: options.split ?? 'val', model: config.architecture });
-  const loader = new TaskLoader(data, { batchSize: config.batchSize, tokenizer, shuffle: false, prefetch: 1 });
+  const loader = new TaskLoader(data, { batchSize: options.batchSize ?? config.batchSize, tokenizer, shuffle: false, prefetch: 1 });
   const metrics = await evaluateSplit(model, loader, sidecar.skipped);
   return { metrics, skipped: sidecar.skipped, params: paramsOf(model, sidecar.skipped), runDir: runDir.dir };
 }
