@@ -28,3 +28,11 @@ export { Model, type Architecture, type ModelOptions, type OptimizerOptions, typ
 export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
 export { robertaFlops, type FlopReport, type LayerFlops } from './models/flops.js';
 export type { NativeBatch, NativeLoadReport, NativeParameterInfo, NativeStepResult } from './native/binding.js';
+export { loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles, type Pretrained, type PretrainedOptions } from './models/pretrained.js';
+export { loadAdapters, readAdapterSidecar, saveAdapters, type AdapterSidecar } from './models/adapter-checkpoint.js';
+/** The DAS policy: gates, sampling, rewards and the search controller (pure TypeScript). */
+export * as das from './das/index.js';
+/** Datasets, tokenizers, image preprocessing, batching and metrics (pure TypeScript). */
+export * as data from './data/index.js';
+export { evaluate, search, train, type EvaluateOptions, type RunOptions, type SearchOptions, type SearchRunResult, type TrainOptions, type TrainRunResult } from './train/runs.js';
+export type { ProgressEvent } from './train/loop.js';

@@ -3,7 +3,14 @@
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../package-info.js';
 import { doctorCommand } from './commands/doctor.js';
+import { dataCommand } from './commands/data.js';
+import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { flopsCommand } from './commands/flops.js';
+import { predictCommand } from './commands/predict.js';
+import { reportCommand } from './commands/report.js';
+import { searchCommand } from './commands/search.js';
+import { trainCommand } from './commands/train.js';
 import { ExitCode } from './output.js';
 
 export function buildProgram(): Command {
@@ -14,7 +21,15 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(doctorCommand());
   program.addCommand(flopsCommand());
-  for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  program.addCommand(searchCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(evalCommand());
+  program.addCommand(predictCommand());
+  program.addCommand(exportCommand());
+  program.addCommand(dataCommand());
+  program.addCommand(reportCommand());
+  const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+  for (const command of all(program)) command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
 

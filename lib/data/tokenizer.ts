@@ -38,6 +38,8 @@ export const TEXT_PRESETS = {
 export interface EncodedText {
   ids: number[];
   typeIds: number[];
+  /** Tokens were dropped to fit maxLength. */
+  truncated?: boolean;
 }
 
 /** A padded batch; row-major [batchSize, length]. Masks are 1 for real tokens, 0 for padding. */
@@ -127,6 +129,7 @@ export class TextTokenizer {
     const second = hasPair ? this.inner.tokenize(pair, { add_special_tokens: false }) : null;
     const budget = this.config.maxLength - (hasPair ? this.specialPair : this.specialSingle);
     if (budget < (hasPair ? 2 : 1)) throw invalidArgument('tokenizer maxLength', `room for text beside ${this.specialPair} special tokens`, this.config.maxLength);
+    const truncated = first.length + (second?.length ?? 0) > budget;
     if (second) {
       // longest_first: drop a token from the longer side until both fit (ties: from the second).
       while (first.length + second.length > budget) {
@@ -141,7 +144,7 @@ export class TextTokenizer {
     const tokens = processed.tokens;
     const ids = tokens.map((t: string) => this.inner.token_to_id(t) ?? this.unkId ?? this.config.padId);
     const types = processed.token_type_ids ?? new Array<number>(tokens.length).fill(0);
-    return { ids, typeIds: this.config.singleTokenType ? types.map(() => 0) : types };
+    return { ids, typeIds: this.config.singleTokenType ? types.map(() => 0) : types, truncated };
   }
 
   /** Encodes and pads a batch. `pairs`, when given, must have one entry per text. */

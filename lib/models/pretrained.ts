@@ -9,6 +9,7 @@ import type { NativeLoadReport } from '../native/binding.js';
 import { Model, type ModelOptions } from './model.js';
 import { ROBERTA_TASK_LABELS, type RobertaTask } from './presets.js';
 import { ROBERTA_BASE, robertaConfigFromHf, type RobertaConfig } from './roberta-config.js';
+import { exportSectionOf, isDroppedBySkip, isUnusedAdapter, type ExportSection } from './export-format.js';
 
 const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'];
 
@@ -51,31 +52,54 @@ export interface PretrainedOptions extends ModelOptions {
   overrides?: Partial<RobertaConfig>;
 }
 
+/** config.json of a checkpoint, or undefined when it has none. */
+export function checkpointConfigJson(spec: string): Record<string, unknown> | undefined {
+  const files = locateCheckpoint(spec);
+  return files.config ? readJson(files.config) : undefined;
+}
+
+/** The model configuration a checkpoint describes (config.json, else roberta-base), without loading weights. */
+export function checkpointRobertaConfig(spec: string, options: Pick<PretrainedOptions, 'task' | 'overrides'> = {}): RobertaConfig {
+  const files = locateCheckpoint(spec);
+  const json = checkpointConfigJson(spec);
+  const exported = json ? exportSectionOf(json) : undefined;
+  // an exported DAS model brings its own adapter sizes
+  const adapters = exported ? { adapterBottleneck: exported.adapterBottleneck, skipBottleneck: exported.skipBottleneck, adapterScale: exported.adapterScale } : {};
+  const labels = options.task ? { numLabels: ROBERTA_TASK_LABELS[options.task] } : {};
+  return json ? robertaConfigFromHf(json, files.config!, { ...adapters, ...labels, ...options.overrides }) : { ...ROBERTA_BASE, ...labels, ...options.overrides };
+}
+
 export interface Pretrained {
   model: Model<'roberta'>;
   files: CheckpointFiles;
   report: NativeLoadReport;
+  /** Set when the checkpoint is a DAS model written by `das export`. */
+  exported?: ExportSection;
 }
 
 /**
- * Builds the model from config.json (roberta-base when there is none) and loads the pre-trained
- * weights. Fails, naming the keys, when a pre-trained weight is missing or mis-shaped; keys the
- * model does not use (an MLM head, a pooler) are only reported.
+ * Builds the model from config.json (roberta-base when there is none) and loads the weights. Fails,
+ * naming the keys, when a pre-trained weight is missing or mis-shaped; keys the model does not use
+ * (an MLM head, a pooler) are only reported. An exported DAS model must hold every tensor it
+ * executes: the weights of its skipped layers are expected to be absent.
  */
 export async function loadPretrainedRoberta(spec: string, options: PretrainedOptions = {}): Promise<Pretrained> {
   const files = locateCheckpoint(spec);
-  const labels = options.task ? { numLabels: ROBERTA_TASK_LABELS[options.task] } : {};
-  const config = files.config
-    ? robertaConfigFromHf(readJson(files.config), files.config, { ...labels, ...options.overrides })
-    : { ...ROBERTA_BASE, ...labels, ...options.overrides };
-  const model = await Model.create('roberta', config, options);
+  const json = checkpointConfigJson(spec);
+  const exported = json ? exportSectionOf(json) : undefined;
+  const model = await Model.create('roberta', checkpointRobertaConfig(spec, options), options);
   const report = await model.loadCheckpoint(files.weights);
-  const frozen = new Set(model.parameters().filter((p) => !p.trainable).map((p) => p.name));
-  const missing = report.missing.filter((name) => frozen.has(name));
+  const params = model.parameters();
+  const needed = new Set(
+    params
+      .filter((p) => (exported ? !isDroppedBySkip(p.name, exported.skipped) && !isUnusedAdapter(p.name, exported.skipped) : !p.trainable))
+      .map((p) => p.name),
+  );
+  const missing = report.missing.filter((name) => needed.has(name));
   const problems = [
     ...report.mismatched.map((m) => `shape of ${m.name}: model [${m.expected.join(', ')}], checkpoint [${m.received.join(', ')}]`),
-    ...(missing.length ? [`missing pre-trained weights: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, ... (${missing.length})` : ''}`] : []),
+    ...(missing.length ? [`missing ${exported ? '' : 'pre-trained '}weights: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, ... (${missing.length})` : ''}`] : []),
   ];
   if (problems.length) throw new DasError('DAS_CHECKPOINT', `${files.weights} does not fit a RoBERTa model:\n  - ${problems.join('\n  - ')}`);
-  return { model, files, report };
+  return { model, files, report, ...(exported ? { exported } : {}) };
 }

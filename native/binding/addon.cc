@@ -12,6 +12,7 @@
 
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
+#include "binding/guarded.h"
 #include "binding/host_tensor.h"
 #include "binding/model_wrap.h"
 #include "checkpoint/checkpoint.h"
@@ -22,20 +23,6 @@
 namespace das::binding {
 
 namespace {
-
-// Sync exports run their body through this so libtorch and standard exceptions become JS errors.
-template <typename Body>
-Napi::Value Guarded(const Napi::CallbackInfo& info, Body body) {
-  try {
-    return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& error) {
-    throw Napi::Error::New(info.Env(), error.what_without_backtrace());
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(info.Env(), error.what());
-  }
-}
 
 std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   if (!info[index].IsString()) throw Napi::TypeError::New(info.Env(), std::string("Expected a string for ") + name);

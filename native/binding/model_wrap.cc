@@ -10,6 +10,7 @@
 
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
+#include "binding/guarded.h"
 #include "binding/host_tensor.h"
 #include "binding/model_configs.h"
 #include "checkpoint/checkpoint.h"
@@ -117,25 +118,31 @@ class BusyGuard {
 };
 
 class NativeModel : public Napi::ObjectWrap<NativeModel> {
+  // Routes an instance method through Guarded (see guarded.h).
+  template <Napi::Value (NativeModel::*Method)(const Napi::CallbackInfo&)>
+  Napi::Value Call(const Napi::CallbackInfo& info) {
+    return Guarded(info, [&] { return (this->*Method)(info); });
+  }
+
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeModel",
                        {
-                           InstanceMethod<&NativeModel::Architecture>("architecture"),
-                           InstanceMethod<&NativeModel::LayerNames>("layerNames"),
-                           InstanceMethod<&NativeModel::Parameters>("parameters"),
-                           InstanceMethod<&NativeModel::Device>("device"),
-                           InstanceMethod<&NativeModel::ConfigureOptimizer>("configureOptimizer"),
-                           InstanceMethod<&NativeModel::TrainStep>("trainStep"),
-                           InstanceMethod<&NativeModel::EvalStep>("evalStep"),
-                           InstanceMethod<&NativeModel::OptimizerStep>("optimizerStep"),
-                           InstanceMethod<&NativeModel::LoadState>("loadState"),
-                           InstanceMethod<&NativeModel::LoadCheckpoint>("loadCheckpoint"),
-                           InstanceMethod<&NativeModel::State>("state"),
-                           InstanceMethod<&NativeModel::ProfileFlops>("profileFlops"),
-                           InstanceMethod<&NativeModel::OptimizerState>("optimizerState"),
-                           InstanceMethod<&NativeModel::LoadOptimizerState>("loadOptimizerState"),
-                           InstanceMethod<&NativeModel::Counters>("counters"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::Architecture>>("architecture"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::LayerNames>>("layerNames"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::Parameters>>("parameters"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::Device>>("device"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::ConfigureOptimizer>>("configureOptimizer"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::TrainStep>>("trainStep"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::EvalStep>>("evalStep"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::OptimizerStep>>("optimizerStep"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::LoadState>>("loadState"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::LoadCheckpoint>>("loadCheckpoint"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::State>>("state"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::ProfileFlops>>("profileFlops"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::OptimizerState>>("optimizerState"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::LoadOptimizerState>>("loadOptimizerState"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::Counters>>("counters"),
                        });
   }
 
@@ -158,17 +165,25 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         convert, {info.This(), info[0]});
   }
 
+  // A task whose promise resolves to undefined.
+  template <typename Work>
+  Napi::Value QueueVoid(const Napi::CallbackInfo& info, const char* name, Work work) {
+    return Queue<bool>(
+        info, name,
+        [work](engine::ModelRunner& r) {
+          work(r);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  }
+
   // [sync] architecture(): string
   Napi::Value Architecture(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), runner_->model().Architecture()); }
 
   // [sync] layerNames(scope?: string): string[]
   Napi::Value LayerNames(const Napi::CallbackInfo& info) {
-    try {
-      const auto names = info[0].IsString() ? runner_->model().Scope(info[0].As<Napi::String>().Utf8Value()) : runner_->model().LayerNames();
-      return StringsToJs(info.Env(), names);
-    } catch (const std::exception& error) {
-      throw Napi::Error::New(info.Env(), error.what());
-    }
+    const auto names = info[0].IsString() ? runner_->model().Scope(info[0].As<Napi::String>().Utf8Value()) : runner_->model().LayerNames();
+    return StringsToJs(info.Env(), names);
   }
 
   // [sync] parameters(): { name, shape, numel, trainable, head, decay }[]
@@ -213,11 +228,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     config.beta2 = NumberField(options, "beta2", "optimizer");
     config.eps = NumberField(options, "eps", "optimizer");
     config.head_lr_multiplier = NumberField(options, "headLrMultiplier", "optimizer");
-    try {
-      runner_->ConfigureOptimizer(config);
-    } catch (const std::exception& error) {
-      throw Napi::Error::New(info.Env(), error.what());
-    }
+    runner_->ConfigureOptimizer(config);
     return info.Env().Undefined();
   }
 
@@ -243,13 +254,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for lr");
     const double lr = info[0].As<Napi::Number>().DoubleValue();
-    return Queue<bool>(
-        info, "das.optimizerStep",
-        [lr](engine::ModelRunner& r) {
-          r.OptimizerStep(lr);
-          return true;
-        },
-        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+    return QueueVoid(info, "das.optimizerStep", [lr](engine::ModelRunner& r) { r.OptimizerStep(lr); });
   }
 
   // [async] loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained'|'trainable'|'all'): Promise<LoadReport>
@@ -334,13 +339,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     const at::Tensor view = ViewHostTensor(info[0], "optimizer state");
     if (view.scalar_type() != at::kByte) throw Napi::TypeError::New(info.Env(), "Expected a uint8 tensor for the optimizer state");
     std::string bytes(static_cast<const char*>(view.data_ptr()), static_cast<size_t>(view.numel()));
-    return Queue<bool>(
-        info, "das.loadOptimizerState",
-        [bytes](engine::ModelRunner& r) {
-          r.LoadOptimizerState(bytes);
-          return true;
-        },
-        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+    return QueueVoid(info, "das.loadOptimizerState", [bytes](engine::ModelRunner& r) { r.LoadOptimizerState(bytes); });
   }
 
   RunnerPtr runner_;
@@ -348,18 +347,13 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 };
 
 // [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number): Promise<NativeModel>
-Napi::Value CreateModel(const Napi::CallbackInfo& info) {
+Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected an architecture name");
   const std::string arch = info[0].As<Napi::String>().Utf8Value();
   const Napi::Object config_object = ObjectArg(info, 1, "config");
   if (!info[2].IsString()) throw Napi::TypeError::New(env, "Expected a device string");
-  c10::Device device = c10::kCPU;
-  try {
-    device = ParseDevice(info[2].As<Napi::String>().Utf8Value());
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(env, error.what());
-  }
+  const c10::Device device = ParseDevice(info[2].As<Napi::String>().Utf8Value());
   const uint64_t seed = info[3].IsNumber() ? static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()) : 0;
   const ModelFactory make = DecodeModelConfig(arch, config_object);
   AddonData* data = &GetAddonData(env);
@@ -376,6 +370,10 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
       });
 }
 
+Napi::Value CreateModel(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&] { return CreateModelBody(info); });
+}
+
 // [sync] manualSeed(seed: number): seeds libtorch's generators (dropout) for reproducible steps.
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for seed");
@@ -384,16 +382,16 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
 }
 
 // [sync] rngState(): HostTensor<'uint8'> of libtorch's CPU generator.
-Napi::Value RngState(const Napi::CallbackInfo& info) { return NewHostTensor(info.Env(), GetCpuRngState()); }
+Napi::Value RngState(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&] { return NewHostTensor(info.Env(), GetCpuRngState()); });
+}
 
 // [sync] setRngState(state: HostTensor<'uint8'>)
 Napi::Value SetRngState(const Napi::CallbackInfo& info) {
-  try {
+  return Guarded(info, [&] {
     SetCpuRngState(ViewHostTensor(info[0], "rng state"));
-  } catch (const c10::Error& error) {
-    throw Napi::Error::New(info.Env(), error.what_without_backtrace());
-  }
-  return info.Env().Undefined();
+    return info.Env().Undefined();
+  });
 }
 
 }  // namespace

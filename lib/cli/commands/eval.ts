@@ -1,0 +1,34 @@
+import { Command, Option } from 'commander';
+import { evaluate } from '../../train/runs.js';
+import { printJson, reportError } from '../output.js';
+import { formatRunResult } from './train.js';
+
+interface EvalFlags {
+  run?: string;
+  checkpoint?: string;
+  data?: string;
+  split?: string;
+  adapters?: 'best' | 'final';
+  json?: boolean;
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description("evaluate a run's adapters (the best epoch's when there is one), or an exported DAS model, on a dataset split")
+    .option('--run <run-dir>', 'a run directory from das train or das search')
+    .option('--checkpoint <dir>', 'instead of --run: a DAS model written by das export (needs --data)')
+    .option('--data <dir>', "dataset folder (default: the run's)")
+    .option('--split <split>', 'split to evaluate (default val)')
+    .addOption(new Option('--adapters <which>', 'best (default when saved) or final').choices(['best', 'final']))
+    .option('--json', 'print the result as one JSON object on the last line of stdout')
+    .action(async (flags: EvalFlags) => {
+      try {
+        const result = await evaluate({ run: flags.run, checkpoint: flags.checkpoint, data: flags.data, split: flags.split, adapters: flags.adapters });
+        const { metrics, skipped, params, runDir } = result;
+        if (flags.json) printJson({ metrics, skipped, params, runDir });
+        else process.stdout.write(`${formatRunResult(result)}\n`);
+      } catch (error) {
+        reportError(error, flags);
+      }
+    });
+}

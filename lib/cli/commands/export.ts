@@ -1,0 +1,36 @@
+import { Command, Option } from 'commander';
+import { exportRun } from '../../serve/export.js';
+import { printJson, reportError } from '../output.js';
+
+interface ExportFlags {
+  run: string;
+  out: string;
+  adapters?: 'best' | 'final';
+  json?: boolean;
+}
+
+export function exportCommand(): Command {
+  return new Command('export')
+    .description('write the compact DAS model of a run (only the tensors it executes; skipped layers dropped) as model.safetensors + config.json + tokenizer.json')
+    .requiredOption('--run <run-dir>', 'a training (or search) run directory')
+    .requiredOption('--out <dir>', 'folder to write')
+    .addOption(new Option('--adapters <which>', 'best (default when saved) or final').choices(['best', 'final']))
+    .option('--json', 'print the result as one JSON object on the last line of stdout')
+    .action(async (flags: ExportFlags) => {
+      try {
+        const result = await exportRun({ run: flags.run, out: flags.out, adapters: flags.adapters });
+        const { out, bytes, flops, baseFlops, skipped } = result;
+        if (flags.json) printJson({ out, bytes, flops, baseFlops, skipped });
+        else {
+          process.stdout.write(
+            `exported to ${out}\n` +
+              `  weights ${(bytes / 2 ** 20).toFixed(2)} MiB (pre-trained checkpoint ${(result.sourceBytes / 2 ** 20).toFixed(2)} MiB)\n` +
+              `  FLOPs ${(flops / 1e9).toFixed(3)} G per example vs ${(baseFlops / 1e9).toFixed(3)} G for the pre-trained model\n` +
+              `  skipped: ${skipped.join(', ') || '(none)'}\n`,
+          );
+        }
+      } catch (error) {
+        reportError(error, flags);
+      }
+    });
+}

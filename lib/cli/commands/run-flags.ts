@@ -1,0 +1,61 @@
+/** The options search and train share (SPEC 9), and their translation into RunOptions. */
+import { Option, type Command } from 'commander';
+import type { RunOptions } from '../../train/runs.js';
+import type { Arch, Task } from '../../train/task-settings.js';
+import { ARCHITECTURES, integer, positiveNumber, TASKS } from '../options.js';
+
+export interface RunFlags {
+  model: Arch;
+  checkpoint: string;
+  task: Task;
+  data: string;
+  out?: string;
+  resume?: boolean;
+  device: string;
+  seed: number;
+  lr?: number;
+  epochs?: number;
+  batchSize?: number;
+  effectiveBatch?: number;
+  tokenizer?: string;
+  checkpointEvery?: number;
+  json?: boolean;
+}
+
+export function addRunOptions(command: Command, help: { epochsHelp: string }): Command {
+  return command
+    .addOption(new Option('--model <arch>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
+    .requiredOption('--checkpoint <path>', 'pre-trained weights: a file, or a folder with config.json, weights and tokenizer.json')
+    .addOption(new Option('--task <task>', 'downstream task').choices(TASKS).makeOptionMandatory())
+    .requiredOption('--data <dir>', 'dataset folder')
+    .option('--epochs <n>', help.epochsHelp, integer(1))
+    .option('--lr <x>', 'peak learning rate (warm-up over 10% of steps, then linear decay); default per model and task', positiveNumber)
+    .option('--batch-size <n>', 'examples per micro-batch', integer(1))
+    .option('--effective-batch <n>', 'examples per optimizer step (gradient accumulation); default per model and task', integer(1))
+    .option('--seed <n>', 'seeds data order, initialisation, dropout and the policy', integer(0), 0)
+    .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
+    .option('--tokenizer <file>', 'tokenizer.json (default: beside the checkpoint)')
+    .option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints (default 50)', integer(1))
+    .option('--out <run-dir>', 'run directory (default runs/<mode>-<model>-<task>-<time>)')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--json', 'print the result as one JSON object on the last line of stdout');
+}
+
+export function runOptionsFrom(flags: RunFlags): RunOptions {
+  return {
+    architecture: flags.model,
+    checkpoint: flags.checkpoint,
+    task: flags.task,
+    data: flags.data,
+    out: flags.out,
+    resume: flags.resume,
+    device: flags.device,
+    seed: flags.seed,
+    lr: flags.lr,
+    epochs: flags.epochs,
+    batchSize: flags.batchSize,
+    effectiveBatch: flags.effectiveBatch,
+    tokenizer: flags.tokenizer,
+    checkpointEvery: flags.checkpointEvery,
+  };
+}

@@ -1,0 +1,74 @@
+/** A run directory read back for reports: what it was, what it logged, what it cost. */
+import { DasError } from '../errors.js';
+import type { GateUpdateRecord } from '../das/index.js';
+import { robertaFlops } from '../models/flops.js';
+import { checkpointRobertaConfig } from '../models/pretrained.js';
+import { robertaMaxTokens } from '../models/roberta-config.js';
+import type { RobertaTask } from '../models/presets.js';
+import { RunDir } from '../train/run-dir.js';
+import type { ResolvedRunConfig } from '../train/runs.js';
+
+/** How a row's skipped layers were chosen: the paper compares DAS with random sampling. */
+export type Method = 'DAS search' | 'DAS' | 'random sampling' | 'manual';
+
+export interface RunSummary {
+  dir: string;
+  config: ResolvedRunConfig;
+  method: Method;
+  finished: boolean;
+  skipped: string[];
+  candidates: string[];
+  /** Main metrics of a finished training run. */
+  metrics?: Record<string, number>;
+  gates: GateUpdateRecord[];
+  trainLoss: { step: number; loss: number }[];
+  choices: { epoch: number; step: number; skipped: string[] }[];
+  /** Steps of the warm-up epoch(s) of a search, for the chart marker. */
+  warmupEndStep?: number;
+  /** FLOPs per example for `input` (SPEC 8), and parameters of the DAS model. */
+  input: string;
+  flops: number;
+  baseFlops: number;
+  additionalFlops: number;
+  updatedParams: number;
+}
+
+export function readRunSummary(dir: string): RunSummary {
+  const run = RunDir.open(dir);
+  const config = run.readConfig<ResolvedRunConfig>();
+  if (config.architecture !== 'roberta') throw new DasError('DAS_INVALID_ARGUMENT', `${dir}: reports of ${config.architecture} runs are not available yet`);
+  const metricsLog = run.readLog<Record<string, unknown>>('metrics');
+  const gates = run.readLog<GateUpdateRecord>('gates');
+  let result: Record<string, unknown> | undefined;
+  try {
+    result = run.readResult<Record<string, unknown>>();
+  } catch {
+    result = undefined;
+  }
+  const choices = metricsLog.filter((m) => m.type === 'choice') as unknown as { epoch: number; step: number; skipped: string[] }[];
+  const skipped = (result?.skipped as string[] | undefined) ?? (config.mode === 'search' ? (choices.at(-1)?.skipped ?? []) : (config.skip ?? []));
+  const modelConfig = checkpointRobertaConfig(config.checkpoint, { task: config.task as RobertaTask });
+  // SPEC 8 counts RoBERTa at 512 tokens; a smaller model counts at the most it takes
+  const report = robertaFlops(modelConfig, { tokens: Math.min(512, robertaMaxTokens(modelConfig)), skip: skipped });
+  const method: Method =
+    config.mode === 'search' ? 'DAS search' : config.skipSource?.kind === 'search' ? 'DAS' : config.skipSource?.kind === 'random' ? 'random sampling' : 'manual';
+  const firstEpochSteps = metricsLog.filter((m) => m.type === 'train' && m.epoch === 0).length;
+  return {
+    dir: run.dir,
+    config,
+    method,
+    finished: result !== undefined,
+    skipped,
+    candidates: report.layers.map((l) => l.name),
+    ...(result?.metrics ? { metrics: result.metrics as Record<string, number> } : {}),
+    gates,
+    trainLoss: metricsLog.filter((m) => m.type === 'train').map((m) => ({ step: m.step as number, loss: m.loss as number })),
+    choices,
+    ...(config.mode === 'search' ? { warmupEndStep: firstEpochSteps } : {}),
+    input: report.input,
+    flops: report.flops,
+    baseFlops: report.baseFlops,
+    additionalFlops: report.additionalFlops,
+    updatedParams: report.params.updated,
+  };
+}

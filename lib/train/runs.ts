@@ -1,0 +1,343 @@
+/**
+ * The run-level API that the CLI and other Node tools call: search() finds the layers to skip,
+ * train() trains the adapters with a fixed skip set, evaluate() scores a finished run. Each run
+ * lives in a run directory (run-dir.ts) and can be resumed exactly after a crash or an abort.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DasError, invalidArgument } from '../errors.js';
+import { TaskLoader } from '../data/loader.js';
+import { openTaskDataset } from '../data/open-dataset.js';
+import { TextTokenizer } from '../data/tokenizer.js';
+import type { TaskDataset } from '../data/dataset-types.js';
+import { randomSkipSet, SearchPolicy, type SearchResult } from '../das/index.js';
+import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
+import { robertaFlops, robertaLayerNames } from '../models/flops.js';
+import type { Model } from '../models/model.js';
+import { checkpointRobertaConfig, loadPretrainedRoberta } from '../models/pretrained.js';
+import { robertaMaxTokens } from '../models/roberta-config.js';
+import type { RobertaTask } from '../models/presets.js';
+import { evaluateSplit, mainMetric, type EvalMetrics } from './evaluation.js';
+import { initialLoopState, runLoop, stepsPerEpoch, type ProgressEvent } from './loop.js';
+import { RunDir } from './run-dir.js';
+import { taskSettings, type Arch, type Task } from './task-settings.js';
+import { loadTrainingCheckpoint } from './train-checkpoint.js';
+
+export interface RunOptions {
+  architecture: Arch;
+  /** Pre-trained checkpoint: a weights file, or a folder with config.json, weights and tokenizer.json. */
+  checkpoint: string;
+  task: Task;
+  /** Dataset folder. */
+  data: string;
+  /** Run directory. Default runs/<mode>-<architecture>-<task>-<time>. */
+  out?: string;
+  /** Continue the run in `out` from its last checkpoint. */
+  resume?: boolean;
+  /** Default cpu. */
+  device?: string;
+  /** Seeds data order, initialisation, dropout and the policy. Default 0. */
+  seed?: number;
+  /** Peak learning rate. Default per model and task. */
+  lr?: number;
+  epochs?: number;
+  /** Per-step batch; gradient accumulation makes up the effective batch. */
+  batchSize?: number;
+  /** Examples per optimizer step. Default per model and task. */
+  effectiveBatch?: number;
+  /** tokenizer.json. Default: the one beside the checkpoint. */
+  tokenizer?: string;
+  /** Optimizer steps between checkpoints. Default 50. */
+  checkpointEvery?: number;
+  /** Stops at the next step boundary, leaving a resumable checkpoint. */
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface SearchOptions extends RunOptions {
+  /** k: layers to skip. */
+  skipNum: number;
+  /** Candidate scope. Default global. */
+  scope?: string;
+  turn?: number;
+  samples?: number;
+  gateLr?: number;
+}
+
+export interface TrainOptions extends RunOptions {
+  skip?: string[];
+  /** Take the skipped layers from a finished search run. */
+  skipFrom?: string;
+  /** The random-sampling baseline: skip this many layers chosen uniformly at random (seeded by `seed`). */
+  skipRandom?: number;
+}
+
+/** Where a training run's skipped layers came from, for reports. */
+export type SkipSource = { kind: 'manual' } | { kind: 'search'; run: string } | { kind: 'random'; k: number; seed: number };
+
+export interface ParamsSummary {
+  total: number;
+  updated: number;
+}
+
+export interface SearchRunResult extends SearchResult {
+  runDir: string;
+}
+
+export interface TrainRunResult {
+  metrics: EvalMetrics;
+  best?: { metric: string; value: number; step: number };
+  skipped: string[];
+  params: ParamsSummary;
+  runDir: string;
+}
+
+/** Everything a run was started with, as config.json records it. */
+export interface ResolvedRunConfig {
+  mode: 'search' | 'train';
+  architecture: Arch;
+  checkpoint: string;
+  tokenizer: string;
+  task: Task;
+  data: string;
+  device: string;
+  seed: number;
+  lr: number;
+  epochs: number;
+  batchSize: number;
+  accumulation: number;
+  headLrMultiplier: number;
+  weightDecay: number;
+  warmupFraction: number;
+  checkpointEvery: number;
+  maxTextLength: number;
+  skip?: string[];
+  skipSource?: SkipSource;
+  search?: { skipNum: number; scope: string; turn?: number; samples?: number; gateLr?: number };
+}
+
+function positiveInteger(value: number | undefined, name: string): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw invalidArgument(name, 'a positive integer', value);
+}
+
+function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedRunConfig {
+  if (options.architecture !== 'roberta') {
+    throw invalidArgument('architecture', "'roberta' (ViLT and METER are not available yet)", options.architecture);
+  }
+  const settings = taskSettings(options.architecture, options.task);
+  for (const key of ['epochs', 'batchSize', 'effectiveBatch', 'checkpointEvery'] as const) positiveInteger(options[key], key);
+  if (options.lr !== undefined && !(options.lr > 0 && Number.isFinite(options.lr))) throw invalidArgument('lr', 'a positive number', options.lr);
+  const batchSize = options.batchSize ?? Math.min(settings.batchSize, options.effectiveBatch ?? settings.batchSize);
+  const effective = options.effectiveBatch ?? Math.max(batchSize, settings.effectiveBatch);
+  if (effective % batchSize !== 0) throw invalidArgument('effective batch', `a multiple of the batch size ${batchSize}`, effective);
+  const checkpoint = path.resolve(options.checkpoint);
+  const tokenizer = path.resolve(options.tokenizer ?? path.join(fs.existsSync(checkpoint) && fs.statSync(checkpoint).isDirectory() ? checkpoint : path.dirname(checkpoint), 'tokenizer.json'));
+  if (!fs.existsSync(tokenizer)) throw new DasError('DAS_FILE', `no tokenizer: ${tokenizer} does not exist (pass --tokenizer)`);
+  return {
+    mode,
+    architecture: options.architecture,
+    checkpoint,
+    tokenizer,
+    task: options.task,
+    data: path.resolve(options.data),
+    device: options.device ?? 'cpu',
+    seed: options.seed ?? 0,
+    lr: options.lr ?? settings.lr,
+    epochs: options.epochs ?? (mode === 'search' ? settings.searchEpochs : settings.epochs),
+    batchSize,
+    accumulation: effective / batchSize,
+    headLrMultiplier: settings.headLrMultiplier,
+    weightDecay: settings.weightDecay,
+    warmupFraction: settings.warmupFraction,
+    checkpointEvery: options.checkpointEvery ?? 50,
+    maxTextLength: 512,
+  };
+}
+
+function defaultRunDir(mode: string, options: RunOptions): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return path.join('runs', `${mode}-${options.architecture}-${options.task}-${stamp}`);
+}
+
+/** A fresh run directory with its config, or the stored config of a run being resumed. */
+function openRun(mode: 'search' | 'train', options: RunOptions, build: () => ResolvedRunConfig): { runDir: RunDir; config: ResolvedRunConfig } {
+  if (options.resume) {
+    if (!options.out) throw invalidArgument('--out', 'the run directory to resume', options.out);
+    const runDir = RunDir.open(options.out);
+    const config = runDir.readConfig<ResolvedRunConfig>();
+    if (config.mode !== mode) throw new DasError('DAS_INVALID_ARGUMENT', `${runDir.dir} is a ${config.mode} run, not a ${mode} run`);
+    return { runDir, config };
+  }
+  const config = build();
+  const runDir = RunDir.create(options.out ?? defaultRunDir(mode, options));
+  runDir.writeConfig(config);
+  return { runDir, config };
+}
+
+interface Setup {
+  model: Model<'roberta'>;
+  tokenizer: TextTokenizer;
+  trainData: TaskDataset;
+  valData: TaskDataset;
+}
+
+async function setUp(config: ResolvedRunConfig): Promise<Setup> {
+  const { model } = await loadPretrainedRoberta(config.checkpoint, { task: config.task as RobertaTask, device: config.device, seed: config.seed });
+  config.maxTextLength = Math.min(config.maxTextLength, robertaMaxTokens(model.config));
+  const tokenizer = await TextTokenizer.load(config.tokenizer, { maxLength: config.maxTextLength, padding: 'longest', singleTokenType: true });
+  if (tokenizer.vocabSize > model.config.vocabSize) {
+    throw new DasError('DAS_CHECKPOINT', `${config.tokenizer} has ${tokenizer.vocabSize} tokens but the model's vocabulary holds ${model.config.vocabSize}`);
+  }
+  // open both splits before any work: a missing validation split fails now, not after an epoch
+  const [trainData, valData] = await Promise.all([
+    openTaskDataset({ task: config.task, data: config.data, split: 'train', model: config.architecture }),
+    openTaskDataset({ task: config.task, data: config.data, split: 'val', model: config.architecture }),
+  ]);
+  model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
+  return { model, tokenizer, trainData, valData };
+}
+
+function loaders(config: ResolvedRunConfig, setup: Setup): { train: TaskLoader; val: TaskLoader } {
+  const common = { batchSize: config.batchSize, tokenizer: setup.tokenizer };
+  return {
+    train: new TaskLoader(setup.trainData, { ...common, shuffle: true, seed: config.seed }),
+    val: new TaskLoader(setup.valData, { ...common, shuffle: true, seed: config.seed + 1 }),
+  };
+}
+
+function evaluator(config: ResolvedRunConfig, setup: Setup, data = setup.valData): (skip: readonly string[]) => Promise<EvalMetrics> {
+  return (skip) => evaluateSplit(setup.model, new TaskLoader(data, { batchSize: config.batchSize, tokenizer: setup.tokenizer, shuffle: false, prefetch: 1 }), skip);
+}
+
+function paramsOf(model: Model<'roberta'>, skip: readonly string[]): ParamsSummary {
+  const { total, updated } = robertaFlops(model.config, { tokens: 1, skip }).params;
+  return { total, updated };
+}
+
+/** The DAS search (SPEC 5): which `skipNum` layers the task needs least. */
+export async function search(options: SearchOptions): Promise<SearchRunResult> {
+  const { runDir, config } = openRun('search', options, () => ({
+    ...resolveConfig('search', options),
+    search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
+  }));
+  const setup = await setUp(config);
+  const { train, val } = loaders(config, setup);
+  const s = config.search!;
+  const candidates = setup.model.layerNames(s.scope);
+  const fresh = () =>
+    new SearchPolicy({ candidates, skipNum: s.skipNum, epochs: config.epochs, turn: s.turn, samples: s.samples, gateLr: s.gateLr, seed: config.seed });
+  let policy = fresh(); // validates k, scope and the schedule before any training
+  stepsPerEpoch(train, config.accumulation);
+  let state = initialLoopState(train, val, policy);
+  if (options.resume) {
+    state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model);
+    policy = SearchPolicy.fromState(state.policy!);
+    runDir.truncateLog('metrics', state.metricsLines);
+    runDir.truncateLog('gates', state.gatesLines);
+  }
+  await runLoop(
+    { model: setup.model, train, val, runDir, epochs: config.epochs, accumulation: config.accumulation, peakLr: config.lr, warmupFraction: config.warmupFraction, checkpointEvery: config.checkpointEvery, policy, signal: options.signal, onProgress: options.onProgress },
+    state,
+  );
+  const result: SearchRunResult = { ...policy.result(), runDir: runDir.dir };
+  await saveAdapters(setup.model, runDir.adaptersDir, { skipped: result.skipped, task: config.task });
+  runDir.writeResult({ mode: 'search', ...result });
+  return result;
+}
+
+function skipFromRun(dir: string): string[] {
+  const result = RunDir.open(dir).readResult<{ skipped?: unknown }>();
+  if (!Array.isArray(result.skipped)) throw new DasError('DAS_FILE', `${dir}/result.json has no "skipped" list`);
+  return result.skipped as string[];
+}
+
+/** Adapter training with a fixed skip set (SPEC 6), from the pre-trained checkpoint. */
+function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skipSource: SkipSource } {
+  const given = [options.skip, options.skipFrom, options.skipRandom].filter((v) => v !== undefined).length;
+  if (given > 1) throw invalidArgument('--skip / --skip-from / --skip-random', 'at most one of them', `${given} of them`);
+  if (options.skipFrom) return { skip: skipFromRun(options.skipFrom), skipSource: { kind: 'search', run: path.resolve(options.skipFrom) } };
+  if (options.skipRandom !== undefined) {
+    const layers = robertaLayerNames(checkpointRobertaConfig(options.checkpoint));
+    return { skip: randomSkipSet(layers, options.skipRandom, seed), skipSource: { kind: 'random', k: options.skipRandom, seed } };
+  }
+  return { skip: options.skip ?? [], skipSource: { kind: 'manual' } };
+}
+
+export async function train(options: TrainOptions): Promise<TrainRunResult> {
+  const { runDir, config } = openRun('train', options, () => {
+    const resolved = resolveConfig('train', options);
+    return { ...resolved, ...chooseSkip(options, resolved.seed) };
+  });
+  const setup = await setUp(config);
+  const skip = config.skip ?? [];
+  const layers = setup.model.layerNames();
+  for (const name of skip) if (!layers.includes(name)) throw invalidArgument('skip', `layer names among ${layers.join(', ')}`, name);
+  if (skip.length >= layers.length) throw invalidArgument('skip', `fewer than ${layers.length} layers`, skip.length);
+  const { train: trainLoader, val } = loaders(config, setup);
+  stepsPerEpoch(trainLoader, config.accumulation);
+  let state = initialLoopState(trainLoader, val);
+  if (options.resume) {
+    state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model);
+    runDir.truncateLog('metrics', state.metricsLines);
+  }
+  const metric = mainMetric(config.task);
+  const evaluate = evaluator(config, setup);
+  await runLoop(
+    {
+      model: setup.model, train: trainLoader, val, runDir, epochs: config.epochs, accumulation: config.accumulation, peakLr: config.lr,
+      warmupFraction: config.warmupFraction, checkpointEvery: config.checkpointEvery, skip, evaluate, metric,
+      onBest: () => saveAdapters(setup.model, runDir.bestAdaptersDir, { skipped: skip, task: config.task }).then(() => undefined),
+      signal: options.signal, onProgress: options.onProgress,
+    },
+    state,
+  );
+  await saveAdapters(setup.model, runDir.adaptersDir, { skipped: skip, task: config.task });
+  const last = runDir.readLog<{ type: string; step: number; epoch: number; skip: string[] } & EvalMetrics>('metrics').filter((r) => r.type === 'eval').pop();
+  const { type: _type, step: _step, epoch: _epoch, skip: _skip, ...metrics } = last ?? { type: 'eval', step: 0, epoch: 0, skip, ...(await evaluate(skip)) };
+  const result: TrainRunResult = { metrics: metrics as EvalMetrics, ...(state.best ? { best: state.best } : {}), skipped: skip, params: paramsOf(setup.model, skip), runDir: runDir.dir };
+  runDir.writeResult({ mode: 'train', ...result });
+  return result;
+}
+
+export interface EvaluateOptions {
+  /** A finished (or stopped) run directory ... */
+  run?: string;
+  /** ... or a DAS model written by `das export` (then `data` is required). */
+  checkpoint?: string;
+  /** Dataset folder. Default: the run's. */
+  data?: string;
+  /** Default val. */
+  split?: string;
+  /** Which adapters of a run: the best evaluation's (default when there is one) or the final ones. */
+  adapters?: 'best' | 'final';
+  batchSize?: number;
+}
+
+async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult> {
+  const checkpoint = options.checkpoint!;
+  const { model, exported, files } = await loadPretrainedRoberta(checkpoint);
+  if (!exported) throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint} is not an exported DAS model (config.json has no "das" section); evaluate a run with --run`);
+  if (!options.data) throw invalidArgument('--data', 'the dataset folder (required with --checkpoint)', options.data);
+  if (!files.tokenizer) throw new DasError('DAS_FILE', `${checkpoint} has no tokenizer.json`);
+  const tokenizer = await TextTokenizer.load(files.tokenizer, { maxLength: Math.min(512, robertaMaxTokens(model.config)), padding: 'longest', singleTokenType: true });
+  const data = await openTaskDataset({ task: exported.task as Task, data: options.data, split: options.split ?? 'val', model: 'roberta' });
+  const loader = new TaskLoader(data, { batchSize: options.batchSize ?? 32, tokenizer, shuffle: false, prefetch: 1 });
+  const metrics = await evaluateSplit(model, loader, exported.skipped);
+  return { metrics, skipped: exported.skipped, params: paramsOf(model, exported.skipped), runDir: path.resolve(checkpoint) };
+}
+
+/** Scores the adapters of a run, or an exported DAS model, on a split. */
+export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult> {
+  if ((options.run === undefined) === (options.checkpoint === undefined)) throw invalidArgument('--run / --checkpoint', 'exactly one of them', 'both or neither');
+  if (options.checkpoint) return evaluateExport(options);
+  const runDir = RunDir.open(options.run!);
+  const config = runDir.readConfig<ResolvedRunConfig>();
+  const { model } = await loadPretrainedRoberta(config.checkpoint, { task: config.task as RobertaTask, device: config.device, seed: config.seed });
+  const dir = options.adapters !== 'final' && fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
+  const sidecar = await loadAdapters(model, dir);
+  const tokenizer = await TextTokenizer.load(config.tokenizer, { maxLength: config.maxTextLength, padding: 'longest', singleTokenType: true });
+  const data = await openTaskDataset({ task: config.task, data: options.data ?? config.data, split: options.split ?? 'val', model: config.architecture });
+  const loader = new TaskLoader(data, { batchSize: options.batchSize ?? config.batchSize, tokenizer, shuffle: false, prefetch: 1 });
+  const metrics = await evaluateSplit(model, loader, sidecar.skipped);
+  return { metrics, skipped: sidecar.skipped, params: paramsOf(model, sidecar.skipped), runDir: runDir.dir };
+}

@@ -1,0 +1,50 @@
+/**
+ * The checkpoint a run resumes from, in one safetensors file written atomically: every trainable
+ * tensor, the optimizer state and libtorch's RNG state as byte tensors, and the loop state (step
+ * counters, data order, DAS policy state, log line counts, best metric) as JSON metadata.
+ */
+import fs from 'node:fs';
+import { DasError } from '../errors.js';
+import type { HostTensor } from '../host-tensor.js';
+import type { SamplerState } from '../data/sampler.js';
+import type { SearchPolicyState } from '../das/index.js';
+import type { Model } from '../models/model.js';
+import { readCheckpoint, writeSafetensors } from '../native/checkpoint.js';
+import { rngState, setRngState } from '../native/runtime.js';
+
+const OPTIMIZER = 'das.optimizer';
+const RNG = 'das.rng';
+const LOOP = 'das.loop';
+
+export interface LoopState {
+  /** Optimizer steps done. */
+  step: number;
+  epoch: number;
+  stepInEpoch: number;
+  trainData: SamplerState;
+  valData: SamplerState;
+  policy?: SearchPolicyState;
+  metricsLines: number;
+  gatesLines: number;
+  best?: { metric: string; value: number; step: number };
+}
+
+export async function saveTrainingCheckpoint(file: string, model: Model, loop: LoopState): Promise<void> {
+  const tensors: Record<string, HostTensor> = await model.state('trainable');
+  tensors[OPTIMIZER] = await model.optimizerState();
+  tensors[RNG] = rngState();
+  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(loop) });
+}
+
+/** Restores model tensors, optimizer and RNG; returns the loop state. */
+export async function loadTrainingCheckpoint(file: string, model: Model): Promise<LoopState> {
+  if (!fs.existsSync(file)) throw new DasError('DAS_FILE', `no checkpoint to resume from: ${file} does not exist`);
+  const checkpoint = await readCheckpoint(file);
+  const { [OPTIMIZER]: optimizer, [RNG]: rng, ...trainable } = checkpoint.tensors;
+  const loop = checkpoint.metadata[LOOP];
+  if (!optimizer || !rng || !loop) throw new DasError('DAS_CHECKPOINT', `${file} is not a das-torch training checkpoint (no ${OPTIMIZER}, ${RNG} or ${LOOP})`);
+  await model.loadState(trainable, { strict: true, expect: 'trainable' });
+  await model.loadOptimizerState(optimizer as HostTensor<'uint8'>);
+  setRngState(rng as HostTensor<'uint8'>);
+  return JSON.parse(loop) as LoopState;
+}
