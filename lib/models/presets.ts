@@ -2,25 +2,37 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DasError, invalidArgument } from '../errors.js';
+import { meterConfigFor, type MeterConfig } from './meter-config.js';
 import { ROBERTA_BASE, robertaConfigFromHf, type RobertaConfig } from './roberta-config.js';
+import { VILT_B32, VL_TASKS, viltConfigFromHf, type ViltConfig, type VisionLanguageTask } from './vilt-config.js';
 
 export const ROBERTA_TASK_LABELS = { mnli: 3, sst2: 2 } as const;
 export type RobertaTask = keyof typeof ROBERTA_TASK_LABELS;
 
-export const PRESETS = ['roberta-base'] as const;
+export const PRESETS = ['roberta-base', 'vilt-b32', 'meter-clip16-roberta'] as const;
 
-export interface ResolvedModel {
-  name: string;
-  architecture: 'roberta';
-  config: RobertaConfig;
+export type ResolvedModel =
+  | { name: string; architecture: 'roberta'; config: RobertaConfig }
+  | { name: string; architecture: 'vilt'; config: ViltConfig }
+  | { name: string; architecture: 'meter'; config: MeterConfig };
+
+function visionLanguageTask(task: string | undefined, model: string): VisionLanguageTask {
+  if (task === undefined) return 'vqa';
+  if (!VL_TASKS.includes(task as VisionLanguageTask)) throw invalidArgument('--task', `one of ${VL_TASKS.join(', ')} for ${model}`, task);
+  return task as VisionLanguageTask;
 }
 
-/** A preset name, or a checkpoint folder with a HuggingFace config.json. */
-export function resolveModel(spec: string, task: string | undefined): ResolvedModel {
+function robertaOverrides(task: string | undefined): Partial<RobertaConfig> {
   const labels = task === undefined ? undefined : ROBERTA_TASK_LABELS[task as RobertaTask];
   if (task !== undefined && labels === undefined) throw invalidArgument('--task', `one of ${Object.keys(ROBERTA_TASK_LABELS).join(', ')} for RoBERTa`, task);
-  const overrides = labels === undefined ? {} : { numLabels: labels };
-  if (spec === 'roberta-base') return { name: spec, architecture: 'roberta', config: { ...ROBERTA_BASE, ...overrides } };
+  return labels === undefined ? {} : { numLabels: labels };
+}
+
+/** A preset name, or a checkpoint folder with a HuggingFace config.json (RoBERTa or ViLT). */
+export function resolveModel(spec: string, task: string | undefined): ResolvedModel {
+  if (spec === 'roberta-base') return { name: spec, architecture: 'roberta', config: { ...ROBERTA_BASE, ...robertaOverrides(task) } };
+  if (spec === 'vilt-b32') return { name: spec, architecture: 'vilt', config: { ...VILT_B32, task: visionLanguageTask(task, 'ViLT') } };
+  if (spec === 'meter-clip16-roberta') return { name: spec, architecture: 'meter', config: meterConfigFor(visionLanguageTask(task, 'METER')) };
   const configPath = path.join(spec, 'config.json');
   if (!fs.existsSync(configPath)) {
     throw invalidArgument('--model', `a preset (${PRESETS.join(', ')}) or a folder with config.json`, spec);
@@ -31,8 +43,11 @@ export function resolveModel(spec: string, task: string | undefined): ResolvedMo
   } catch (error) {
     throw new DasError('DAS_FILE', `${configPath}: not valid JSON (${(error as Error).message})`);
   }
-  if (json.model_type !== undefined && json.model_type !== 'roberta') {
-    throw new DasError('DAS_CHECKPOINT', `${configPath}: model_type ${JSON.stringify(json.model_type)} is not supported here (expected "roberta")`);
+  if (json.model_type === 'vilt') {
+    return { name: spec, architecture: 'vilt', config: viltConfigFromHf(json, configPath, { task: visionLanguageTask(task, 'ViLT') }) };
   }
-  return { name: spec, architecture: 'roberta', config: robertaConfigFromHf(json, configPath, overrides) };
+  if (json.model_type !== undefined && json.model_type !== 'roberta') {
+    throw new DasError('DAS_CHECKPOINT', `${configPath}: model_type ${JSON.stringify(json.model_type)} is not supported here (expected "roberta" or "vilt")`);
+  }
+  return { name: spec, architecture: 'roberta', config: robertaConfigFromHf(json, configPath, robertaOverrides(task)) };
 }

@@ -35,12 +35,51 @@ describe('das flops', () => {
     assert.match(result.stdout, /additional FLOPs: -3\.725 G/);
   });
 
+  it('vilt-b32: VQA input of SPEC 8 (40 text tokens + 384x384 image = 145 image tokens), hand-checked', () => {
+    // 185 tokens: 185 * (4 * 768^2 + 2 * 768 * 3072) + 2 * 185^2 * 768 per block
+    const block = 1_361_978_880;
+    const fixed = 144 * 3 * 32 * 32 * 768 + 768 * 768 + 768 * 1536 + 1536 * 3129; // patches, pooler, VQA head
+    const result = runCli(['flops', '--model', 'vilt-b32', '--task', 'vqa', '--skip', 'En3', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const report = lastJsonLine(result.stdout) as any;
+    assert.deepEqual(Object.keys(report), ['model', 'task', 'input', 'flops', 'baseFlops', 'additionalFlops', 'layers', 'params']);
+    assert.equal(report.input, '40 text tokens + 384x384 image (145 image tokens)');
+    assert.equal(report.baseFlops, 12 * block + fixed);
+    assert.deepEqual(report.layers[3], { name: 'En3', flops: 2 * 185 * 768 * 192, skipped: true });
+    assert.deepEqual(report.layers[0], { name: 'En0', flops: block + 2 * (2 * 185 * 768 * 96), skipped: false });
+    assert.equal(report.flops, 11 * (block + 2 * 2 * 185 * 768 * 96) + 2 * 185 * 768 * 192 + fixed);
+  });
+
+  it('meter-clip16-roberta: NLVR2 at 288x288 (325 image tokens) per pass and per example, fusion and global scopes', () => {
+    // FV: self-attention layer on 325 tokens + cross-attention to 40 text tokens; FL the other way round
+    const fv = 325 * (4 * 768 ** 2 + 2 * 768 * 3072) + 2 * 325 ** 2 * 768 + (2 * 325 + 2 * 40) * 768 ** 2 + 2 * 325 * 40 * 768;
+    const fl = 40 * (4 * 768 ** 2 + 2 * 768 * 3072) + 2 * 40 ** 2 * 768 + (2 * 40 + 2 * 325) * 768 ** 2 + 2 * 40 * 325 * 768;
+    assert.equal(fv, 2_913_093_120);
+    const result = runCli(['flops', '--model', 'meter-clip16-roberta', '--task', 'nlvr2', '--scope', 'fusion', '--skip', 'FL2,FV0', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const report = lastJsonLine(result.stdout) as any;
+    assert.match(report.input, /^40 text tokens \+ 288x288 image \(325 image tokens\), per image-text pass; one example takes 2 passes: \d+ FLOPs \(base \d+\)$/);
+    assert.deepEqual(report.layers.slice(0, 3).map((l: any) => l.name), ['FL0', 'FL1', 'FL2']);
+    assert.deepEqual(report.layers[6], { name: 'FV0', flops: 2 * 325 * 768 * 288, skipped: true });
+    assert.deepEqual(report.layers[7], { name: 'FV1', flops: fv + 3 * 2 * 325 * 768 * 96, skipped: false });
+    assert.deepEqual(report.layers[0], { name: 'FL0', flops: fl + 3 * 2 * 40 * 768 * 96, skipped: false });
+    assert.equal(report.layers.length, 24);
+    const global = runCli(['flops', '--model', 'meter-clip16-roberta', '--scope', 'global', '--skip', 'LEn6', '--json']);
+    assert.equal(global.status, 0, global.stderr);
+    const vqa = lastJsonLine(global.stdout) as any;
+    assert.equal(vqa.input, '40 text tokens + 384x384 image (577 image tokens)');
+    assert.deepEqual(vqa.layers[18], { name: 'LEn6', flops: 2 * 40 * 768 * 288, skipped: true });
+  });
+
   it('rejects unknown layers, presets, tasks and scopes with exit code 2', () => {
     const cases: [string[], RegExp][] = [
       [['--model', 'roberta-base', '--skip', 'En12'], /Expected layer names among En0\.\.En11 for skip but received "En12"/],
       [['--model', 'bert-huge'], /Expected a preset \(roberta-base.*\) or a folder with config\.json for --model but received "bert-huge"/],
       [['--model', 'roberta-base', '--task', 'vqa'], /Expected one of mnli, sst2 for RoBERTa for --task but received "vqa"/],
       [['--model', 'roberta-base', '--scope', 'fusion'], /Expected 'global' for RoBERTa for --scope/],
+      [['--model', 'vilt-b32', '--task', 'mnli'], /Expected one of vqa, nlvr2, irtr for ViLT for --task but received "mnli"/],
+      [['--model', 'meter-clip16-roberta', '--scope', 'fusion', '--skip', 'LEn3'], /Expected layer names of the fusion scope \(FL0\.\.FV5\) for skip but received "LEn3"/],
+      [['--model', 'meter-clip16-roberta', '--scope', 'vision'], /Expected 'fusion' or 'global' for METER for --scope/],
     ];
     for (const [args, message] of cases) {
       const result = runCli(['flops', ...args, '--json']);

@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { robertaFlops, robertaLayerNames, type FlopReport } from '../../models/flops.js';
-import { PRESETS, resolveModel } from '../../models/presets.js';
+import { PRESETS, resolveModel, type ResolvedModel } from '../../models/presets.js';
+import { meterFlops, meterScope, viltFlops, viltLayerNames, type MeterScope, type VlFlopReport } from '../../models/vl-flops.js';
 import { invalidArgument } from '../../errors.js';
 import { printJson, reportError } from '../output.js';
 
-/** RoBERTa FLOPs are per sequence of 512 tokens (SPEC 8). */
+/** SPEC 8 inputs: RoBERTa 512 tokens; ViLT and METER 40 text tokens (images at the config's size). */
 const ROBERTA_TOKENS = 512;
+const VL_TEXT_TOKENS = 40;
 
 interface FlopsOptions {
   model: string;
@@ -19,51 +21,84 @@ function formatCount(value: number): string {
   return Math.abs(value) >= 1e9 ? `${(value / 1e9).toFixed(3)} G` : `${(value / 1e6).toFixed(3)} M`;
 }
 
-function formatReport(model: string, task: string, report: FlopReport): string {
-  const lines = [`${model}, task ${task}, input ${report.input} (1 MAC = 1 FLOP)`, '', 'layer   base FLOPs      DAS FLOPs'];
+function formatReport(model: string, task: string, report: FlopReport | VlFlopReport): string {
+  const perPass = 'passes' in report && report.passes > 1;
+  const lines = [`${model}, task ${task}, input ${report.input}${perPass ? ', per image-text pass' : ''} (1 MAC = 1 FLOP)`, '', 'layer   base FLOPs      DAS FLOPs'];
   for (const layer of report.layers) {
     lines.push(`${layer.name.padEnd(6)}  ${formatCount(layer.baseFlops).padStart(11)}  ${formatCount(layer.flops).padStart(11)}${layer.skipped ? '  skipped' : ''}`);
   }
+  lines.push('', `total   ${formatCount(report.baseFlops).padStart(11)}  ${formatCount(report.flops).padStart(11)}`);
+  if (perPass) {
+    const { perExample } = report as VlFlopReport;
+    lines.push(`example ${formatCount(perExample.baseFlops).padStart(11)}  ${formatCount(perExample.flops).padStart(11)}  (${(report as VlFlopReport).passes} passes)`);
+  }
   lines.push(
-    '',
-    `total   ${formatCount(report.baseFlops).padStart(11)}  ${formatCount(report.flops).padStart(11)}`,
     `additional FLOPs: ${formatCount(report.additionalFlops)} (${((100 * report.additionalFlops) / report.baseFlops).toFixed(2)}%)`,
     `parameters: ${(report.params.total / 1e6).toFixed(2)}M in the DAS model, ${(report.params.updated / 1e6).toFixed(3)}M updated (head excluded)`,
   );
   return lines.join('\n');
 }
 
+/** The report, the skip candidates of the scope, and the task name. */
+function compute(model: ResolvedModel, options: FlopsOptions, skip: string[]): { report: FlopReport | VlFlopReport; candidates: string[]; task: string } {
+  if (model.architecture === 'roberta') {
+    if (options.scope !== 'global') throw invalidArgument('--scope', "'global' for RoBERTa", options.scope);
+    const config = model.config;
+    const tokens = Math.min(ROBERTA_TOKENS, config.maxPositions - config.padTokenId - 1);
+    return { report: robertaFlops(config, { tokens, skip }), candidates: robertaLayerNames(config), task: options.task ?? (config.numLabels === 2 ? 'sst2' : 'mnli') };
+  }
+  if (model.architecture === 'vilt') {
+    if (options.scope !== 'global') throw invalidArgument('--scope', "'global' for ViLT", options.scope);
+    const candidates = viltLayerNames(model.config);
+    checkScope(candidates, skip, 'global');
+    return { report: viltFlops(model.config, { textTokens: VL_TEXT_TOKENS, skip }), candidates, task: model.config.task };
+  }
+  if (options.scope !== 'fusion' && options.scope !== 'global') throw invalidArgument('--scope', "'fusion' or 'global' for METER", options.scope);
+  const candidates = meterScope(model.config, options.scope as MeterScope);
+  checkScope(candidates, skip, options.scope);
+  return { report: meterFlops(model.config, { textTokens: VL_TEXT_TOKENS, skip }), candidates, task: model.config.task };
+}
+
+function checkScope(candidates: string[], skip: string[], scope: string): void {
+  for (const name of skip) {
+    if (!candidates.includes(name)) throw invalidArgument('skip', `layer names of the ${scope} scope (${candidates[0]}..${candidates[candidates.length - 1]})`, name);
+  }
+}
+
+/** SPEC 9's JSON; for NLVR2 the numbers are per image-text pass and `input` states the per-example cost. */
+function jsonReport(model: ResolvedModel, task: string, report: FlopReport | VlFlopReport): Record<string, unknown> {
+  let input = report.input;
+  if ('passes' in report && report.passes > 1) {
+    input += `, per image-text pass; one example takes ${report.passes} passes: ${report.perExample.flops} FLOPs (base ${report.perExample.baseFlops})`;
+  }
+  return {
+    model: model.name,
+    task,
+    input,
+    flops: report.flops,
+    baseFlops: report.baseFlops,
+    additionalFlops: report.additionalFlops,
+    layers: report.layers.map(({ name, flops, skipped }) => ({ name, flops, skipped })),
+    params: { total: report.params.total, updated: report.params.updated },
+  };
+}
+
 export function flopsCommand(): Command {
   return new Command('flops')
     .description('FLOPs and parameters of the base and the DAS model, per layer (no weights needed)')
     .requiredOption('--model <preset|dir>', `a preset (${PRESETS.join(', ')}) or a checkpoint folder with config.json`)
-    .option('--task <task>', 'task head: mnli or sst2 (RoBERTa)')
-    .option('--skip <layers>', 'comma-separated layers replaced by skip adapters, e.g. En3,En10')
-    .option('--scope <scope>', 'candidate scope the skipped layers must belong to', 'global')
+    .option('--task <task>', 'task head: mnli or sst2 (RoBERTa); vqa, nlvr2 or irtr (ViLT, METER)')
+    .option('--skip <layers>', 'comma-separated layers replaced by skip adapters, e.g. En3,En10 or FL2,FV0,LEn6')
+    .option('--scope <scope>', 'candidate scope the skipped layers must belong to: global, or fusion (METER)', 'global')
     .option('--json', 'print the result as one JSON object on the last line of stdout')
     .action((options: FlopsOptions) => {
       try {
         const model = resolveModel(options.model, options.task);
         const skip = options.skip ? options.skip.split(',').map((s) => s.trim()).filter(Boolean) : [];
-        if (options.scope !== 'global') throw invalidArgument('--scope', "'global' for RoBERTa", options.scope);
-        const candidates = robertaLayerNames(model.config);
+        const { report, candidates, task } = compute(model, options, skip);
         if (skip.length >= candidates.length) throw invalidArgument('--skip', `fewer than ${candidates.length} layers`, skip.length);
-        const task = options.task ?? (model.config.numLabels === 2 ? 'sst2' : 'mnli');
-        const report = robertaFlops(model.config, { tokens: Math.min(ROBERTA_TOKENS, model.config.maxPositions - model.config.padTokenId - 1), skip });
-        if (options.json) {
-          printJson({
-            model: model.name,
-            task,
-            input: report.input,
-            flops: report.flops,
-            baseFlops: report.baseFlops,
-            additionalFlops: report.additionalFlops,
-            layers: report.layers.map(({ name, flops, skipped }) => ({ name, flops, skipped })),
-            params: { total: report.params.total, updated: report.params.updated },
-          });
-        } else {
-          process.stdout.write(`${formatReport(model.name, task, report)}\n`);
-        }
+        if (options.json) printJson(jsonReport(model, task, report));
+        else process.stdout.write(`${formatReport(model.name, task, report)}\n`);
       } catch (error) {
         reportError(error, options);
       }
