@@ -24,9 +24,12 @@ export {
 } from './native/checkpoint.js';
 export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
 export { packageVersion as version } from './package-info.js';
-export { Model, type Architecture, type ModelOptions, type OptimizerOptions, type ParameterCounts } from './models/model.js';
+export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions, type OptimizerOptions, type ParameterCounts } from './models/model.js';
 export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
 export { robertaFlops, type FlopReport, type LayerFlops } from './models/flops.js';
+export { VILT_B32, viltConfigFromHf, validateViltConfig, type ViltConfig, type VisionLanguageTask } from './models/vilt-config.js';
+export { METER_CLIP16_ROBERTA, meterConfigFor, validateMeterConfig, type ClipVisionConfig, type MeterConfig } from './models/meter-config.js';
+export { meterBuiltParams, meterFlops, viltBuiltParams, viltFlops, type VlFlopReport } from './models/vl-flops.js';
 export type { NativeBatch, NativeLoadReport, NativeParameterInfo, NativeStepResult } from './native/binding.js';
 export { loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles, type Pretrained, type PretrainedOptions } from './models/pretrained.js';
 export { loadAdapters, readAdapterSidecar, saveAdapters, type AdapterSidecar } from './models/adapter-checkpoint.js';
