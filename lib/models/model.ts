@@ -155,6 +155,11 @@ export class Model {
     return this.queue(() => callAsync(() => this.native.loadOptimizerState(bytes)));
   }
 
+  /** Frees the model's native memory after the operations already queued; later calls fail. */
+  dispose(): Promise<void> {
+    return this.queue(async () => callSync(() => this.native.dispose()));
+  }
+
   profileFlops(batch: NativeBatch, skip: readonly string[] = []): Promise<{ total: number; layers: Record<string, number> }> {
     validateBatch(batch);
     const names = validateSkip(skip);
