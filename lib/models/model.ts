@@ -181,6 +181,11 @@ export class Model<A extends Architecture = Architecture> {
     return this.queue(() => callAsync(() => this.native.counters()));
   }
 
+  /** Frees the model's native memory after the operations already queued; later calls fail. */
+  dispose(): Promise<void> {
+    return this.queue(async () => callSync(() => this.native.dispose()));
+  }
+
   profileFlops(batch: NativeBatch, skip: readonly string[] = []): Promise<{ total: number; layers: Record<string, number> }> {
     validateBatch(batch);
     const names = validateSkip(skip);

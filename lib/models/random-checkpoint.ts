@@ -13,20 +13,26 @@ import { ROBERTA_BASE, type RobertaConfig } from './roberta-config.js';
 
 export type RandomRobertaShape = Pick<RobertaConfig, 'hidden' | 'layers' | 'heads' | 'intermediate'> & Partial<RobertaConfig>;
 
-/** Writes the folder with the tiny byte-level BPE tokenizer; the vocabulary follows the tokenizer. */
-export async function writeRandomRobertaCheckpoint(dir: string, shape: RandomRobertaShape, seed = 42): Promise<string> {
+/**
+ * Writes the folder with the tiny byte-level BPE tokenizer. The vocabulary follows the tokenizer
+ * unless `shape.vocabSize` is larger. With `head`, a (random) classification head is included, as in
+ * a fine-tuned RobertaForSequenceClassification checkpoint.
+ */
+export async function writeRandomRobertaCheckpoint(dir: string, shape: RandomRobertaShape, seed = 42, head = false): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const tokenizer = await TextTokenizer.load(await writeTinyTokenizer(dir, 'bpe'));
-  const config: RobertaConfig = { ...ROBERTA_BASE, maxPositions: 66, numLabels: 2, ...shape, vocabSize: tokenizer.vocabSize, padTokenId: tokenizer.padId };
+  const config: RobertaConfig = { ...ROBERTA_BASE, maxPositions: 66, numLabels: 2, ...shape, vocabSize: Math.max(shape.vocabSize ?? 0, tokenizer.vocabSize), padTokenId: tokenizer.padId };
   const hf = {
     model_type: 'roberta', vocab_size: config.vocabSize, hidden_size: config.hidden, num_hidden_layers: config.layers, num_attention_heads: config.heads,
     intermediate_size: config.intermediate, max_position_embeddings: config.maxPositions, type_vocab_size: 1, pad_token_id: config.padTokenId,
     layer_norm_eps: config.layerNormEps, hidden_dropout_prob: config.hiddenDropout, attention_probs_dropout_prob: config.attentionDropout,
+    num_labels: config.numLabels,
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(hf, null, 2));
   const model = await Model.create('roberta', config, { seed });
   const state = await model.state('all');
-  const backbone = Object.fromEntries(Object.entries(state).filter(([name]) => name.startsWith('roberta.') && !name.includes('_adapter.')));
+  const keep = (name: string) => (name.startsWith('roberta.') || (head && name.startsWith('classifier.'))) && !name.includes('_adapter.');
+  const backbone = Object.fromEntries(Object.entries(state).filter(([name]) => keep(name)));
   await writeSafetensors(path.join(dir, 'model.safetensors'), backbone);
   return dir;
 }

@@ -74,6 +74,7 @@ export interface NativeModel {
   /** [async] opaque bytes (libtorch archive) for checkpoints */ optimizerState(): Promise<HostTensor<'uint8'>>;
   /** [async] into an optimizer configured the same way */ loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void>;
   /** [async] model-specific counters (feature cache, frozen prefixes) */ counters(): Promise<Record<string, number>>;
+  /** [sync] frees the model once running operations finish; later calls fail */ dispose(): void;
 }
 
 export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';

@@ -35,6 +35,7 @@ export async function exportRun(options: { run: string; out: string; adapters?: 
   const adaptersDir = options.adapters !== 'final' && fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
   const { skipped } = await loadAdapters(model, adaptersDir);
   const state = await model.state('all');
+  await model.dispose();
   const kept = Object.fromEntries(Object.entries(state).filter(([name]) => !isDroppedBySkip(name, skipped) && !isUnusedAdapter(name, skipped)));
 
   fs.mkdirSync(options.out, { recursive: true });

@@ -88,24 +88,13 @@ async function loadForPrediction(options: PredictOptions): Promise<Loaded> {
   return { model, skipped: [] };
 }
 
-export async function predict(options: PredictOptions): Promise<PredictResult> {
-  if (options.architecture !== 'roberta') throw invalidArgument('architecture', "'roberta' (ViLT and METER are not available yet)", options.architecture);
-  const batchSize = options.batchSize ?? 16;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batch size', 'a positive integer', batchSize);
-  const inputs = typeof options.input === 'string' ? readPredictInputs(options.input) : options.input;
-  const { model, skipped, task } = await loadForPrediction(options);
-  const checkpointDir = fs.statSync(options.checkpoint).isDirectory() ? options.checkpoint : path.dirname(options.checkpoint);
-  const tokenizerFile = options.tokenizer ?? path.join(checkpointDir, 'tokenizer.json');
-  if (!fs.existsSync(tokenizerFile)) throw new DasError('DAS_FILE', `no tokenizer: ${tokenizerFile} does not exist (pass --tokenizer)`);
-  const maxLength = Math.min(512, robertaMaxTokens(model.config));
-  const tokenizer = await TextTokenizer.load(tokenizerFile, { maxLength, padding: 'longest', singleTokenType: true });
-  const labels = labelNames(checkpointConfigJson(options.checkpoint), task, model.config.numLabels);
+async function predictBatches(model: Model, tokenizer: TextTokenizer, inputs: PredictInput[], skipped: string[], labels: (string | number)[], options: PredictOptions & { batchSize: number; maxLength: number }): Promise<Prediction[]> {
   const predictions: Prediction[] = [];
-  for (let start = 0; start < inputs.length; start += batchSize) {
-    const chunk = inputs.slice(start, start + batchSize);
+  for (let start = 0; start < inputs.length; start += options.batchSize) {
+    const chunk = inputs.slice(start, start + options.batchSize);
     const rows = chunk.map((input, i) => {
       const encoded = tokenizer.encode(input.text, input.text_pair);
-      if (encoded.truncated) options.onWarning?.(`input ${start + i + 1} is longer than ${maxLength} tokens and was truncated`);
+      if (encoded.truncated) options.onWarning?.(`input ${start + i + 1} is longer than ${options.maxLength} tokens and was truncated`);
       return encoded;
     });
     const text = tokenizer.pad(rows);
@@ -119,5 +108,24 @@ export async function predict(options: PredictOptions): Promise<PredictResult> {
     chunk.forEach((_, i) => predictions.push({ logits: Array.from(logits!.data.subarray(i * classes, (i + 1) * classes)), label: labels[best[i]!]! }));
     options.onProgress?.(predictions.length, inputs.length);
   }
-  return { predictions, skipped };
+  return predictions;
+}
+
+export async function predict(options: PredictOptions): Promise<PredictResult> {
+  if (options.architecture !== 'roberta') throw invalidArgument('architecture', "'roberta' (ViLT and METER are not available yet)", options.architecture);
+  const batchSize = options.batchSize ?? 16;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batch size', 'a positive integer', batchSize);
+  const inputs = typeof options.input === 'string' ? readPredictInputs(options.input) : options.input;
+  const { model, skipped, task } = await loadForPrediction(options);
+  try {
+    const checkpointDir = fs.statSync(options.checkpoint).isDirectory() ? options.checkpoint : path.dirname(options.checkpoint);
+    const tokenizerFile = options.tokenizer ?? path.join(checkpointDir, 'tokenizer.json');
+    if (!fs.existsSync(tokenizerFile)) throw new DasError('DAS_FILE', `no tokenizer: ${tokenizerFile} does not exist (pass --tokenizer)`);
+    const maxLength = Math.min(512, robertaMaxTokens(model.config));
+    const tokenizer = await TextTokenizer.load(tokenizerFile, { maxLength, padding: 'longest', singleTokenType: true });
+    const labels = labelNames(checkpointConfigJson(options.checkpoint), task, model.config.numLabels);
+    return { predictions: await predictBatches(model, tokenizer, inputs, skipped, labels, { ...options, batchSize, maxLength }), skipped };
+  } finally {
+    await model.dispose();
+  }
 }

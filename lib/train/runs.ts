@@ -221,6 +221,14 @@ export async function search(options: SearchOptions): Promise<SearchRunResult> {
     search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
   }));
   const setup = await setUp(config);
+  try {
+    return await runSearch(options, runDir, config, setup);
+  } finally {
+    await setup.model.dispose();
+  }
+}
+
+async function runSearch(options: SearchOptions, runDir: RunDir, config: ResolvedRunConfig, setup: Setup): Promise<SearchRunResult> {
   const { train, val } = loaders(config, setup);
   const s = config.search!;
   const candidates = setup.model.layerNames(s.scope);
@@ -269,6 +277,14 @@ export async function train(options: TrainOptions): Promise<TrainRunResult> {
     return { ...resolved, ...chooseSkip(options, resolved.seed) };
   });
   const setup = await setUp(config);
+  try {
+    return await runTraining(options, runDir, config, setup);
+  } finally {
+    await setup.model.dispose();
+  }
+}
+
+async function runTraining(options: TrainOptions, runDir: RunDir, config: ResolvedRunConfig, setup: Setup): Promise<TrainRunResult> {
   const skip = config.skip ?? [];
   const layers = setup.model.layerNames();
   for (const name of skip) if (!layers.includes(name)) throw invalidArgument('skip', `layer names among ${layers.join(', ')}`, name);
@@ -322,8 +338,12 @@ async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult>
   const tokenizer = await TextTokenizer.load(files.tokenizer, { maxLength: Math.min(512, robertaMaxTokens(model.config)), padding: 'longest', singleTokenType: true });
   const data = await openTaskDataset({ task: exported.task as Task, data: options.data, split: options.split ?? 'val', model: 'roberta' });
   const loader = new TaskLoader(data, { batchSize: options.batchSize ?? 32, tokenizer, shuffle: false, prefetch: 1 });
-  const metrics = await evaluateSplit(model, loader, exported.skipped);
-  return { metrics, skipped: exported.skipped, params: paramsOf(model, exported.skipped), runDir: path.resolve(checkpoint) };
+  try {
+    const metrics = await evaluateSplit(model, loader, exported.skipped);
+    return { metrics, skipped: exported.skipped, params: paramsOf(model, exported.skipped), runDir: path.resolve(checkpoint) };
+  } finally {
+    await model.dispose();
+  }
 }
 
 /** Scores the adapters of a run, or an exported DAS model, on a split. */
@@ -338,6 +358,10 @@ export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult
   const tokenizer = await TextTokenizer.load(config.tokenizer, { maxLength: config.maxTextLength, padding: 'longest', singleTokenType: true });
   const data = await openTaskDataset({ task: config.task, data: options.data ?? config.data, split: options.split ?? 'val', model: config.architecture });
   const loader = new TaskLoader(data, { batchSize: options.batchSize ?? config.batchSize, tokenizer, shuffle: false, prefetch: 1 });
-  const metrics = await evaluateSplit(model, loader, sidecar.skipped);
-  return { metrics, skipped: sidecar.skipped, params: paramsOf(model, sidecar.skipped), runDir: runDir.dir };
+  try {
+    const metrics = await evaluateSplit(model, loader, sidecar.skipped);
+    return { metrics, skipped: sidecar.skipped, params: paramsOf(model, sidecar.skipped), runDir: runDir.dir };
+  } finally {
+    await model.dispose();
+  }
 }

@@ -141,6 +141,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::State>>("state"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::ProfileFlops>>("profileFlops"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::OptimizerState>>("optimizerState"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::Dispose>>("dispose"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::LoadOptimizerState>>("loadOptimizerState"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Counters>>("counters"),
                        });
@@ -154,7 +155,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
  private:
   template <typename Result, typename Work, typename Convert>
   Napi::Value Queue(const Napi::CallbackInfo& info, const char* name, Work work, Convert convert) {
-    RunnerPtr runner = runner_;
+    RunnerPtr runner = Runner();
     auto busy = busy_;
     return AsyncTask<Result>::Start(
         info.Env(), name,
@@ -177,19 +178,32 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   }
 
+  engine::ModelRunner& R() { return *Runner(); }
+
+  RunnerPtr Runner() const {
+    if (!runner_) throw std::logic_error("this model was disposed");
+    return runner_;
+  }
+
+  // [sync] dispose(): frees the model's memory once running operations are done; later calls fail.
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    runner_.reset();
+    return info.Env().Undefined();
+  }
+
   // [sync] architecture(): string
-  Napi::Value Architecture(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), runner_->model().Architecture()); }
+  Napi::Value Architecture(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), R().model().Architecture()); }
 
   // [sync] layerNames(scope?: string): string[]
   Napi::Value LayerNames(const Napi::CallbackInfo& info) {
-    const auto names = info[0].IsString() ? runner_->model().Scope(info[0].As<Napi::String>().Utf8Value()) : runner_->model().LayerNames();
+    const auto names = info[0].IsString() ? R().model().Scope(info[0].As<Napi::String>().Utf8Value()) : R().model().LayerNames();
     return StringsToJs(info.Env(), names);
   }
 
   // [sync] parameters(): { name, shape, numel, trainable, head, decay }[]
   Napi::Value Parameters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const auto infos = runner_->model().Parameters();
+    const auto infos = R().model().Parameters();
     Napi::Array array = Napi::Array::New(env, infos.size());
     for (size_t i = 0; i < infos.size(); ++i) {
       Napi::Object item = Napi::Object::New(env);
@@ -217,7 +231,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   }
 
   // [sync] device(): string
-  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), DeviceName(runner_->device())); }
+  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), DeviceName(R().device())); }
 
   // [sync] configureOptimizer({ weightDecay, beta1, beta2, eps, headLrMultiplier })
   Napi::Value ConfigureOptimizer(const Napi::CallbackInfo& info) {
@@ -228,7 +242,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     config.beta2 = NumberField(options, "beta2", "optimizer");
     config.eps = NumberField(options, "eps", "optimizer");
     config.head_lr_multiplier = NumberField(options, "headLrMultiplier", "optimizer");
-    runner_->ConfigureOptimizer(config);
+    R().ConfigureOptimizer(config);
     return info.Env().Undefined();
   }
 

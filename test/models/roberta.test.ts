@@ -176,6 +176,13 @@ describe('RoBERTa (native)', () => {
       await assert.rejects(model.evalStep(batch, { skip: ['En7'] }), /unknown layer 'En7' for roberta \(layers: En0, En1, En2\)/);
     });
 
+    it('refuses work on a disposed model', async () => {
+      const model = await Model.create('roberta', tiny);
+      await model.dispose();
+      await assert.rejects(model.evalStep(batch), /this model was disposed/);
+      assert.throws(() => model.parameters(), /this model was disposed/);
+    });
+
     it('names a missing batch field', async () => {
       const model = await Model.create('roberta', tiny);
       await assert.rejects(model.evalStep({ attention_mask: batch.attention_mask }), /batch is missing the field 'input_ids'/);

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeTinyTokenizer } from '../../lib/data/index.js';
+import { TextTokenizer } from '../../lib/data/tokenizer.js';
+import { DasError } from '../../lib/errors.js';
+import type { HostTensor } from '../../lib/host-tensor.js';
+import { ROBERTA_BASE } from '../../lib/models/roberta-config.js';
+import { readCheckpoint } from '../../lib/native/checkpoint.js';
+import { predict } from '../../lib/serve/predict.js';
+import { train } from '../../lib/train/runs.js';
+import { lastJsonLine, repoRoot, runCli } from '../support/repo.js';
+import { maxRelativeError, writeRawTensors } from '../support/tensors.js';
+import { makeTinyRobertaSetup, type TinySetup } from '../support/tiny-roberta.js';
+
+const texts = [{ text: 'the red cat sits near the tree' }, { text: 'a good movie', text_pair: 'it was not bad' }, { text: 'blue' }];
+
+describe('das predict and das export (RoBERTa)', function () {
+  this.timeout(300_000);
+  let root: string;
+  let setup: TinySetup;
+  let run: string;
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'das-serve-'));
+    setup = await makeTinyRobertaSetup(root);
+    run = path.join(root, 'run');
+    await train({ architecture: 'roberta', checkpoint: setup.checkpoint, task: 'sst2', data: setup.data, out: run, skip: ['En1', 'En2'], batchSize: 8, effectiveBatch: 8, epochs: 1, lr: 1e-2 });
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('without --run is the published model: equals an independent PyTorch computation', async () => {
+    const dir = path.join(root, 'hf');
+    const tokenizerFile = await writeTinyTokenizer(dir, 'bpe');
+    const tokenizer = await TextTokenizer.load(tokenizerFile, { maxLength: 18, padding: 'longest', singleTokenType: true });
+    const made = spawnSync('/usr/bin/python3', [path.join(repoRoot, 'test/fixtures/hf_roberta_checkpoint.py'), dir, String(tokenizer.vocabSize), '--with-head'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const ours = await predict({ architecture: 'roberta', checkpoint: dir, input: texts });
+    assert.deepEqual(ours.skipped, []);
+    assert.deepEqual(ours.predictions.map((p) => typeof p.label), ['string', 'string', 'string'], 'labels named by id2label');
+
+    const padded = tokenizer.pad(texts.map((t) => tokenizer.encode(t.text, t.text_pair)));
+    const { tensors } = await readCheckpoint(path.join(dir, 'pytorch_model.bin'));
+    const manifestDir = path.join(root, 'reference');
+    const ids: HostTensor = { dtype: 'int64', shape: [padded.batchSize, padded.length], data: BigInt64Array.from(padded.inputIds, BigInt) };
+    const mask: HostTensor = { dtype: 'int64', shape: [padded.batchSize, padded.length], data: BigInt64Array.from(padded.attentionMask, BigInt) };
+    const config = { ...ROBERTA_BASE, hidden: 32, layers: 2, heads: 4, adapterBottleneck: 0, padTokenId: 1, layerNormEps: 1e-5 };
+    const weights = Object.fromEntries(Object.entries(tensors).filter(([name]) => !name.endsWith('position_ids')));
+    writeRawTensors(manifestDir, { ...weights, 'input.input_ids': ids, 'input.attention_mask': mask }, { config, skip: [] });
+    const reference = spawnSync('/usr/bin/python3', [path.join(repoRoot, 'test/fixtures/roberta_reference.py'), manifestDir], { encoding: 'utf8' });
+    assert.equal(reference.status, 0, reference.stderr);
+    const expected = (JSON.parse(reference.stdout) as { logits: number[] }).logits;
+    const error = maxRelativeError(ours.predictions.flatMap((p) => p.logits), expected);
+    assert.ok(error < 1e-5, `relative error ${error}`);
+  });
+
+  it('refuses a checkpoint without a classification head when there is no run', async () => {
+    await assert.rejects(predict({ architecture: 'roberta', checkpoint: setup.checkpoint, input: texts }), /has no classification head \(missing classifier\.dense\.weight/);
+  });
+
+  it('export -> predict equals run -> predict bit for bit, and the export holds no tensor of a skipped layer', async () => {
+    const out = path.join(root, 'export');
+    const cli = runCli(['export', '--run', run, '--out', out, '--json']);
+    assert.equal(cli.status, 0, cli.stderr);
+    const exported = lastJsonLine(cli.stdout) as { out: string; bytes: number; flops: number; baseFlops: number; skipped: string[] };
+    assert.deepEqual(Object.keys(exported), ['out', 'bytes', 'flops', 'baseFlops', 'skipped']);
+    assert.deepEqual(exported.skipped, ['En1', 'En2']);
+    assert.ok(exported.flops < exported.baseFlops);
+    const { names } = await readCheckpoint(path.join(out, 'model.safetensors'));
+    const skippedTensors = names.filter((n) => /^roberta\.encoder\.layer\.[12]\./.test(n));
+    assert.ok(skippedTensors.length > 0 && skippedTensors.every((n) => n.includes('.skip_adapter.')), `only skip adapters of En1/En2: ${skippedTensors}`);
+    assert.ok(!names.some((n) => /layer\.[03]\.skip_adapter\./.test(n)), 'no unused skip adapters');
+    assert.ok(names.includes('roberta.encoder.layer.0.attention.self.query.weight') && names.includes('classifier.out_proj.weight'));
+
+    const fromRun = await predict({ architecture: 'roberta', checkpoint: setup.checkpoint, run, input: texts });
+    // the exported folder alone: the original checkpoint is not needed
+    const moved = path.join(root, 'moved-export');
+    fs.cpSync(out, moved, { recursive: true });
+    const fromExport = await predict({ architecture: 'roberta', checkpoint: moved, input: texts });
+    assert.deepEqual(fromExport.skipped, fromRun.skipped);
+    assert.deepEqual(fromExport.predictions, fromRun.predictions);
+
+    const evaluated = runCli(['eval', '--checkpoint', moved, '--data', setup.data, '--json']);
+    assert.equal(evaluated.status, 0, evaluated.stderr);
+    const viaRun = lastJsonLine(runCli(['eval', '--run', run, '--json']).stdout) as any;
+    assert.equal((lastJsonLine(evaluated.stdout) as any).metrics.accuracy, viaRun.metrics.accuracy);
+  });
+
+  describe('bad inputs', () => {
+    it('a JSONL line without text, and a line that is not JSON, are named by line number', () => {
+      const file = path.join(root, 'bad.jsonl');
+      fs.writeFileSync(file, '{"text": "a good movie"}\n{"txt": "oops"}\n');
+      const missing = runCli(['predict', '--model', 'roberta', '--checkpoint', setup.checkpoint, '--run', run, '--input', file]);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /bad\.jsonl line 2: missing the string field "text"/);
+      fs.writeFileSync(file, '{"text": "a good movie"}\n{"text": \n');
+      assert.match(runCli(['predict', '--model', 'roberta', '--checkpoint', setup.checkpoint, '--run', run, '--input', file]).stderr, /line 2: not valid JSON/);
+    });
+
+    it('text too long is truncated with a warning, not an error', () => {
+      const file = path.join(root, 'long.jsonl');
+      fs.writeFileSync(file, `${JSON.stringify({ text: Array(80).fill('cat').join(' ') })}\n${JSON.stringify({ text: 'dog' })}\n`);
+      const result = runCli(['predict', '--model', 'roberta', '--checkpoint', setup.checkpoint, '--run', run, '--input', file, '--json']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stderr, /warning: input 1 is longer than 38 tokens and was truncated/);
+      assert.equal((lastJsonLine(result.stdout) as any).predictions.length, 2);
+    });
+
+    it('a run directory of another architecture', async () => {
+      const other = path.join(root, 'vilt-run');
+      fs.cpSync(run, other, { recursive: true });
+      const config = JSON.parse(fs.readFileSync(path.join(other, 'config.json'), 'utf8'));
+      fs.writeFileSync(path.join(other, 'config.json'), JSON.stringify({ ...config, architecture: 'vilt' }));
+      await assert.rejects(predict({ architecture: 'roberta', checkpoint: setup.checkpoint, run: other, input: texts }), (err: unknown) => err instanceof DasError && /is a run of a vilt model, not roberta/.test(err.message));
+    });
+  });
+});
