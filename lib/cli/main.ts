@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../package-info.js';
 import { doctorCommand } from './commands/doctor.js';
 import { dataCommand } from './commands/data.js';
+import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { flopsCommand } from './commands/flops.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(exportCommand());
   program.addCommand(dataCommand());
   program.addCommand(reportCommand());
+  program.addCommand(demoCommand());
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -181,6 +181,15 @@ export class Model<A extends Architecture = Architecture> {
     return this.queue(() => callAsync(() => this.native.counters()));
   }
 
+  /**
+   * Makes exactly `names` trainable (e.g. pre-training a small model from scratch), or restores the
+   * DAS split (adapters, heads, ...) with null. Call configureOptimizer afterwards.
+   */
+  setTrainable(names: readonly string[] | null): void {
+    if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);
+    callSync(() => this.native.setTrainable(names ? [...names] : null));
+  }
+
   /** Frees the model's native memory after the operations already queued; later calls fail. */
   dispose(): Promise<void> {
     return this.queue(async () => callSync(() => this.native.dispose()));

@@ -1,10 +1,9 @@
 /** A run directory read back for reports: what it was, what it logged, what it cost. */
-import { DasError } from '../errors.js';
 import type { GateUpdateRecord } from '../das/index.js';
-import { robertaFlops } from '../models/flops.js';
-import { checkpointRobertaConfig } from '../models/pretrained.js';
-import { robertaMaxTokens } from '../models/roberta-config.js';
-import type { RobertaTask } from '../models/presets.js';
+import type { MeterConfig } from '../models/meter-config.js';
+import { checkpointLayerNames, checkpointModelConfig } from '../models/pretrained-any.js';
+import { meterScope, type MeterScope } from '../models/vl-flops.js';
+import { modelCost } from '../train/run-model.js';
 import { RunDir } from '../train/run-dir.js';
 import type { ResolvedRunConfig } from '../train/runs.js';
 
@@ -36,7 +35,6 @@ export interface RunSummary {
 export function readRunSummary(dir: string): RunSummary {
   const run = RunDir.open(dir);
   const config = run.readConfig<ResolvedRunConfig>();
-  if (config.architecture !== 'roberta') throw new DasError('DAS_INVALID_ARGUMENT', `${dir}: reports of ${config.architecture} runs are not available yet`);
   const metricsLog = run.readLog<Record<string, unknown>>('metrics');
   const gates = run.readLog<GateUpdateRecord>('gates');
   let result: Record<string, unknown> | undefined;
@@ -47,9 +45,9 @@ export function readRunSummary(dir: string): RunSummary {
   }
   const choices = metricsLog.filter((m) => m.type === 'choice') as unknown as { epoch: number; step: number; skipped: string[] }[];
   const skipped = (result?.skipped as string[] | undefined) ?? (config.mode === 'search' ? (choices.at(-1)?.skipped ?? []) : (config.skip ?? []));
-  const modelConfig = checkpointRobertaConfig(config.checkpoint, { task: config.task as RobertaTask });
-  // SPEC 8 counts RoBERTa at 512 tokens; a smaller model counts at the most it takes
-  const report = robertaFlops(modelConfig, { tokens: Math.min(512, robertaMaxTokens(modelConfig)), skip: skipped });
+  const modelConfig = checkpointModelConfig(config.architecture, config.checkpoint, config.task, config.numAnswers);
+  const report = modelCost(config.architecture, modelConfig, skipped);
+  const candidates = config.search?.scope && config.architecture === 'meter' ? meterScope(modelConfig as MeterConfig, config.search.scope as MeterScope) : checkpointLayerNames(config.architecture, config.checkpoint);
   const method: Method =
     config.mode === 'search' ? 'DAS search' : config.skipSource?.kind === 'search' ? 'DAS' : config.skipSource?.kind === 'random' ? 'random sampling' : 'manual';
   const firstEpochSteps = metricsLog.filter((m) => m.type === 'train' && m.epoch === 0).length;
@@ -59,7 +57,7 @@ export function readRunSummary(dir: string): RunSummary {
     method,
     finished: result !== undefined,
     skipped,
-    candidates: report.layers.map((l) => l.name),
+    candidates,
     ...(result?.metrics ? { metrics: result.metrics as Record<string, number> } : {}),
     gates,
     trainLoss: metricsLog.filter((m) => m.type === 'train').map((m) => ({ step: m.step as number, loss: m.loss as number })),

@@ -1,11 +1,12 @@
 /** Evaluation over a whole split with a fixed skip set: the task's metric and mean loss. */
-import { argmaxRows, accuracy } from '../data/metrics.js';
+import { accuracy, argmaxRows, vqaArgmaxScores } from '../data/metrics.js';
 import type { TaskLoader } from '../data/loader.js';
+import { DasError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { batchLabels, toModelBatch } from './model-batch.js';
 
 export interface EvalMetrics {
-  /** The task's main metric (accuracy for MNLI, SST-2, NLVR2). */
+  /** The task's main metric (accuracy for MNLI, SST-2, NLVR2; vqaScore for VQA). */
   [metric: string]: number;
   loss: number;
   examples: number;
@@ -13,25 +14,39 @@ export interface EvalMetrics {
 
 /** Main metric name per task, as reports and best-checkpoint tracking use it. */
 export function mainMetric(task: string): string {
-  return task === 'vqa' ? 'vqaScore' : task === 'irtr' ? 'irR1' : 'accuracy';
+  return task === 'vqa' ? 'vqaScore' : task === 'irtr' ? 'groupAccuracy' : 'accuracy';
 }
 
-/** Runs every batch of one epoch of `loader` (which should not shuffle). */
+/**
+ * Runs every batch of one epoch of `loader` (which should not shuffle). VQA reports the training-time
+ * VQA score (the soft score of the arg-max answer); retrieval, how often the positive caption ranks
+ * first in its group of 1 + negatives (the full Recall@K ranking is `das eval`'s job, not yet here).
+ */
 export async function evaluateSplit(model: Model, loader: TaskLoader, skip: readonly string[]): Promise<EvalMetrics> {
   let lossSum = 0;
   let examples = 0;
+  let scoreSum = 0;
   const predictions: number[] = [];
   const labels: number[] = [];
   for (let i = 0; i < loader.batchesPerEpoch; i++) {
     const batch = await loader.next();
     const result = await model.evalStep(toModelBatch(batch), { skip, logits: true });
-    const batchLabelsArray = batchLabels(batch);
-    const size = batchLabelsArray.length;
-    lossSum += result.loss * size;
-    examples += size;
     const logits = result.logits!;
-    predictions.push(...argmaxRows(logits.data, logits.shape[1]!));
-    labels.push(...batchLabelsArray);
+    const rows = logits.shape[0]!;
+    const classes = logits.shape[1]!;
+    lossSum += result.loss * rows;
+    examples += rows;
+    if (batch.task === 'vqa') {
+      for (const score of vqaArgmaxScores(logits.data, batch.targets, batch.numAnswers)) scoreSum += score;
+    } else if (batch.task === 'irtr') {
+      for (const best of argmaxRows(logits.data, classes)) scoreSum += best === 0 ? 1 : 0;
+    } else {
+      predictions.push(...argmaxRows(logits.data, classes));
+      labels.push(...batchLabels(batch));
+    }
   }
-  return { accuracy: accuracy(predictions, labels), loss: lossSum / examples, examples };
+  if (examples === 0) throw new DasError('DAS_DATA', 'the evaluation split has no examples');
+  const metric = mainMetric(loader.dataset.task);
+  const value = metric === 'accuracy' ? accuracy(predictions, labels) : scoreSum / examples;
+  return { [metric]: value, loss: lossSum / examples, examples };
 }

@@ -12,11 +12,13 @@ import { TextTokenizer } from '../data/tokenizer.js';
 import type { TaskDataset } from '../data/dataset-types.js';
 import { randomSkipSet, SearchPolicy, type SearchResult } from '../das/index.js';
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
-import { robertaFlops, robertaLayerNames } from '../models/flops.js';
 import type { Model } from '../models/model.js';
-import { checkpointRobertaConfig, loadPretrainedRoberta } from '../models/pretrained.js';
+import { loadPretrainedRoberta } from '../models/pretrained.js';
 import { robertaMaxTokens } from '../models/roberta-config.js';
-import type { RobertaTask } from '../models/presets.js';
+import { checkpointLayerNames, loadPretrained } from '../models/pretrained-any.js';
+import { createImagePreparer } from '../data/image-workers.js';
+import type { LoaderConfig } from '../data/loader.js';
+import { imageTransform, modelCost, numAnswers, tokenizerSettings } from './run-model.js';
 import { evaluateSplit, mainMetric, type EvalMetrics } from './evaluation.js';
 import { initialLoopState, runLoop, stepsPerEpoch, type ProgressEvent } from './loop.js';
 import { RunDir } from './run-dir.js';
@@ -49,6 +51,8 @@ export interface RunOptions {
   tokenizer?: string;
   /** Optimizer steps between checkpoints. Default 50. */
   checkpointEvery?: number;
+  /** VQA: answer vocabulary size (default 3129, VQAv2's). */
+  numAnswers?: number;
   /** Stops at the next step boundary, leaving a resumable checkpoint. */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
@@ -111,6 +115,8 @@ export interface ResolvedRunConfig {
   warmupFraction: number;
   checkpointEvery: number;
   maxTextLength: number;
+  /** VQA answer vocabulary size when it is not the model's default. */
+  numAnswers?: number;
   skip?: string[];
   skipSource?: SkipSource;
   search?: { skipNum: number; scope: string; turn?: number; samples?: number; gateLr?: number };
@@ -121,9 +127,6 @@ function positiveInteger(value: number | undefined, name: string): void {
 }
 
 function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedRunConfig {
-  if (options.architecture !== 'roberta') {
-    throw invalidArgument('architecture', "'roberta' (ViLT and METER are not available yet)", options.architecture);
-  }
   const settings = taskSettings(options.architecture, options.task);
   for (const key of ['epochs', 'batchSize', 'effectiveBatch', 'checkpointEvery'] as const) positiveInteger(options[key], key);
   if (options.lr !== undefined && !(options.lr > 0 && Number.isFinite(options.lr))) throw invalidArgument('lr', 'a positive number', options.lr);
@@ -151,6 +154,7 @@ function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedR
     warmupFraction: settings.warmupFraction,
     checkpointEvery: options.checkpointEvery ?? 50,
     maxTextLength: 512,
+    ...(options.numAnswers ? { numAnswers: options.numAnswers } : {}),
   };
 }
 
@@ -175,43 +179,47 @@ function openRun(mode: 'search' | 'train', options: RunOptions, build: () => Res
 }
 
 interface Setup {
-  model: Model<'roberta'>;
+  model: Model;
   tokenizer: TextTokenizer;
   trainData: TaskDataset;
   valData: TaskDataset;
+  /** Loader settings shared by every loader of the run (tokenizer, images). */
+  common: Omit<LoaderConfig, 'batchSize'>;
+}
+
+/** The model, tokenizer and data of a run, opened before any work so that a missing file fails first. */
+async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[]): Promise<Omit<Setup, 'trainData' | 'valData'> & { datasets: TaskDataset[] }> {
+  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device: config.device, seed: config.seed, numAnswers: config.numAnswers });
+  const settings = tokenizerSettings(model);
+  config.maxTextLength = settings.maxLength!;
+  const tokenizer = await TextTokenizer.load(config.tokenizer, settings);
+  const vocab = (model.config as { vocabSize?: number; text?: { vocabSize: number } }).vocabSize ?? (model.config as { text: { vocabSize: number } }).text.vocabSize;
+  if (tokenizer.vocabSize > vocab) throw new DasError('DAS_CHECKPOINT', `${config.tokenizer} has ${tokenizer.vocabSize} tokens but the model's vocabulary holds ${vocab}`);
+  const datasets = await Promise.all(splits.map((split) => openTaskDataset({ task: config.task, data, split, model: config.architecture, numAnswers: numAnswers(model) })));
+  const transform = imageTransform(model);
+  const common = { tokenizer, ...(transform ? { transform, preparer: createImagePreparer() } : {}) };
+  return { model, tokenizer, datasets, common };
 }
 
 async function setUp(config: ResolvedRunConfig): Promise<Setup> {
-  const { model } = await loadPretrainedRoberta(config.checkpoint, { task: config.task as RobertaTask, device: config.device, seed: config.seed });
-  config.maxTextLength = Math.min(config.maxTextLength, robertaMaxTokens(model.config));
-  const tokenizer = await TextTokenizer.load(config.tokenizer, { maxLength: config.maxTextLength, padding: 'longest', singleTokenType: true });
-  if (tokenizer.vocabSize > model.config.vocabSize) {
-    throw new DasError('DAS_CHECKPOINT', `${config.tokenizer} has ${tokenizer.vocabSize} tokens but the model's vocabulary holds ${model.config.vocabSize}`);
-  }
-  // open both splits before any work: a missing validation split fails now, not after an epoch
-  const [trainData, valData] = await Promise.all([
-    openTaskDataset({ task: config.task, data: config.data, split: 'train', model: config.architecture }),
-    openTaskDataset({ task: config.task, data: config.data, split: 'val', model: config.architecture }),
-  ]);
-  model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
-  return { model, tokenizer, trainData, valData };
+  const { datasets, ...rest } = await openModelAndData(config, config.data, ['train', 'val']);
+  rest.model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
+  return { ...rest, trainData: datasets[0]!, valData: datasets[1]! };
 }
 
 function loaders(config: ResolvedRunConfig, setup: Setup): { train: TaskLoader; val: TaskLoader } {
-  const common = { batchSize: config.batchSize, tokenizer: setup.tokenizer };
   return {
-    train: new TaskLoader(setup.trainData, { ...common, shuffle: true, seed: config.seed }),
-    val: new TaskLoader(setup.valData, { ...common, shuffle: true, seed: config.seed + 1 }),
+    train: new TaskLoader(setup.trainData, { ...setup.common, batchSize: config.batchSize, shuffle: true, seed: config.seed }),
+    val: new TaskLoader(setup.valData, { ...setup.common, batchSize: config.batchSize, shuffle: true, seed: config.seed + 1 }),
   };
 }
 
 function evaluator(config: ResolvedRunConfig, setup: Setup, data = setup.valData): (skip: readonly string[]) => Promise<EvalMetrics> {
-  return (skip) => evaluateSplit(setup.model, new TaskLoader(data, { batchSize: config.batchSize, tokenizer: setup.tokenizer, shuffle: false, prefetch: 1 }), skip);
+  return (skip) => evaluateSplit(setup.model, new TaskLoader(data, { ...setup.common, batchSize: config.batchSize, shuffle: false, prefetch: 1 }), skip);
 }
 
-function paramsOf(model: Model<'roberta'>, skip: readonly string[]): ParamsSummary {
-  const { total, updated } = robertaFlops(model.config, { tokens: 1, skip }).params;
-  return { total, updated };
+function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
+  return modelCost(model.architecture, model.config, skip).params;
 }
 
 /** The DAS search (SPEC 5): which `skipNum` layers the task needs least. */
@@ -265,7 +273,7 @@ function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skip
   if (given > 1) throw invalidArgument('--skip / --skip-from / --skip-random', 'at most one of them', `${given} of them`);
   if (options.skipFrom) return { skip: skipFromRun(options.skipFrom), skipSource: { kind: 'search', run: path.resolve(options.skipFrom) } };
   if (options.skipRandom !== undefined) {
-    const layers = robertaLayerNames(checkpointRobertaConfig(options.checkpoint));
+    const layers = checkpointLayerNames(options.architecture, options.checkpoint);
     return { skip: randomSkipSet(layers, options.skipRandom, seed), skipSource: { kind: 'random', k: options.skipRandom, seed } };
   }
   return { skip: options.skip ?? [], skipSource: { kind: 'manual' } };
@@ -352,12 +360,10 @@ export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult
   if (options.checkpoint) return evaluateExport(options);
   const runDir = RunDir.open(options.run!);
   const config = runDir.readConfig<ResolvedRunConfig>();
-  const { model } = await loadPretrainedRoberta(config.checkpoint, { task: config.task as RobertaTask, device: config.device, seed: config.seed });
+  const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val']);
   const dir = options.adapters !== 'final' && fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
   const sidecar = await loadAdapters(model, dir);
-  const tokenizer = await TextTokenizer.load(config.tokenizer, { maxLength: config.maxTextLength, padding: 'longest', singleTokenType: true });
-  const data = await openTaskDataset({ task: config.task, data: options.data ?? config.data, split: options.split ?? 'val', model: config.architecture });
-  const loader = new TaskLoader(data, { batchSize: options.batchSize ?? config.batchSize, tokenizer, shuffle: false, prefetch: 1 });
+  const loader = new TaskLoader(datasets[0]!, { ...common, batchSize: options.batchSize ?? config.batchSize, shuffle: false, prefetch: 1 });
   try {
     const metrics = await evaluateSplit(model, loader, sidecar.skipped);
     return { metrics, skipped: sidecar.skipped, params: paramsOf(model, sidecar.skipped), runDir: runDir.dir };

@@ -142,6 +142,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::ProfileFlops>>("profileFlops"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::OptimizerState>>("optimizerState"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Dispose>>("dispose"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::SetTrainable>>("setTrainable"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::LoadOptimizerState>>("loadOptimizerState"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Counters>>("counters"),
                        });
@@ -188,6 +189,14 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   // [sync] dispose(): frees the model's memory once running operations are done; later calls fail.
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     runner_.reset();
+    return info.Env().Undefined();
+  }
+
+  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores SPEC 4.
+  // Reconfigure the optimizer afterwards.
+  Napi::Value SetTrainable(const Napi::CallbackInfo& info) {
+    if (info[0].IsNull() || info[0].IsUndefined()) R().model().ApplyFreezing();
+    else R().model().SetTrainable(StringList(info[0], "trainable parameter names"));
     return info.Env().Undefined();
   }
 

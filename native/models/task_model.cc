@@ -63,6 +63,15 @@ std::vector<bool> TaskModel::SkipMask(const std::vector<std::string>& names) con
   return mask;
 }
 
+void TaskModel::SetTrainable(const std::vector<std::string>& names) {
+  auto params = named_parameters(true);
+  for (const std::string& name : names) {
+    if (params.find(name) == nullptr) throw std::invalid_argument("setTrainable: " + Architecture() + " has no parameter '" + name + "'");
+  }
+  const std::set<std::string> wanted(names.begin(), names.end());
+  for (auto& item : params) item.value().set_requires_grad(wanted.count(item.key()) > 0);
+}
+
 void TaskModel::ApplyFreezing() {
   for (auto& item : named_parameters(true)) item.value().set_requires_grad(IsTrainable(item.key()));
 }

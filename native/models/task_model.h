@@ -90,6 +90,9 @@ class TaskModel : public torch::nn::Module {
 
   std::vector<bool> SkipMask(const std::vector<std::string>& names) const;
   void ApplyFreezing();
+  // Makes exactly `names` trainable (pre-training a small model, other PETL methods); unknown names
+  // are an error. ApplyFreezing() restores the SPEC 4 split.
+  void SetTrainable(const std::vector<std::string>& names);
   std::vector<ParameterInfo> Parameters() const;
   // Copies tensors into parameters/buffers by (mapped) name. Strict: throws, naming them, on
   // mismatched shapes, unexpected names, or missing names of the expected kind.
