@@ -28,10 +28,18 @@ const percent = (value: number) => `${(100 * value).toFixed(2)}`;
 const gflops = (value: number) => `${value >= 0 ? '+' : ''}${Math.abs(value) >= 1e8 ? `${(value / 1e9).toFixed(2)}G` : `${(value / 1e6).toFixed(2)}M`}`;
 const millions = (value: number) => (value >= 1e5 ? `${(value / 1e6).toFixed(2)}M` : `${(value / 1e3).toFixed(1)}K`);
 
+const METRICS = ['accuracy', 'vqaScore', 'groupAccuracy', 'irR1'];
+
+/** The run's main metric: its name and value. */
+function mainValue(run: RunSummary): { key: string; value: number } | undefined {
+  const key = METRICS.find((k) => run.metrics?.[k] !== undefined);
+  return key ? { key, value: run.metrics![key]! } : undefined;
+}
+
 function performance(run: RunSummary): string {
   if (!run.metrics) return run.method === 'DAS search' ? '-' : run.finished ? '?' : '(unfinished)';
-  const key = ['accuracy', 'vqaScore', 'irR1'].find((k) => run.metrics![k] !== undefined);
-  return key ? `${percent(run.metrics[key]!)} (${key})` : '?';
+  const main = mainValue(run);
+  return main ? `${percent(main.value)} (${main.key})` : '?';
 }
 
 function tableRows(runs: RunSummary[]): string[][] {
@@ -47,12 +55,12 @@ function tableRows(runs: RunSummary[]): string[][] {
     run.skipped.join(', ') || '-',
     path.basename(run.dir),
   ]);
-  const random = runs.filter((r) => r.method === 'random sampling' && r.metrics?.accuracy !== undefined);
+  const random = runs.filter((r) => r.method === 'random sampling' && mainValue(r) !== undefined);
   if (random.length > 1) {
-    const values = random.map((r) => r.metrics!.accuracy!);
+    const values = random.map((r) => mainValue(r)!.value);
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-    rows.push(['random sampling (mean ± std)', random[0]!.config.architecture, random[0]!.config.task, 'global', String(random[0]!.skipped.length), `${percent(mean)} ± ${percent(std)} (accuracy, ${values.length} seeds)`, '', '', '', '']);
+    rows.push(['random sampling (mean ± std)', random[0]!.config.architecture, random[0]!.config.task, 'global', String(random[0]!.skipped.length), `${percent(mean)} ± ${percent(std)} (${mainValue(random[0]!)!.key}, ${values.length} seeds)`, '', '', '', '']);
   }
   return rows;
 }
