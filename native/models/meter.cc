@@ -1,4 +1,5 @@
 #include "models/meter.h"
+#include "common/strings.h"
 
 #include <ATen/ATen.h>
 
@@ -7,8 +8,6 @@
 namespace das::models {
 
 namespace {
-
-bool StartsWith(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 blocks::BertLayerOptions FusionOptions(const MeterConfig& c) {
   blocks::BertLayerOptions o;

@@ -6,13 +6,12 @@
 #include <regex>
 
 #include "models/checkpoint_adapt.h"
+#include "common/strings.h"
 #include "models/meter.h"
 
 namespace das::models {
 
 namespace {
-
-bool StartsWith(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 std::string MapClipBlock(const std::string& name) {
   static const std::regex kBlock(R"(^vit_model\.visual\.transformer\.resblocks\.(\d+)\.(.+)$)");

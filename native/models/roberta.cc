@@ -1,4 +1,5 @@
 #include "models/roberta.h"
+#include "common/strings.h"
 
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
@@ -8,12 +9,6 @@
 namespace das::models {
 
 namespace {
-
-bool StartsWith(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
-
-bool EndsWith(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 blocks::BertLayerOptions LayerOptions(const RobertaConfig& c) {
   blocks::BertLayerOptions o;

@@ -1,4 +1,5 @@
 #include "models/vilt.h"
+#include "common/strings.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
@@ -10,8 +11,6 @@
 namespace das::models {
 
 namespace {
-
-bool StartsWith(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 blocks::TextEmbeddingsOptions TextOptions(const ViltConfig& c) {
   blocks::TextEmbeddingsOptions o;

@@ -5,13 +5,12 @@
 #include <regex>
 
 #include "models/checkpoint_adapt.h"
+#include "common/strings.h"
 #include "models/vilt.h"
 
 namespace das::models {
 
 namespace {
-
-bool StartsWith(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 // Pre-training and other tasks' heads, timm's unused classifier, constant buffers.
 bool DroppedOnPurpose(const std::string& name, const std::string& task) {
