@@ -23,5 +23,11 @@ const args = [createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js')
 // Offline machines: build against the headers of the installed Node.js instead of downloading them.
 const headers = path.resolve(path.dirname(process.execPath), '../include/node/node_api.h');
 if (!process.env.npm_config_nodedir && fs.existsSync(headers)) args.push(`--nodedir=${path.resolve(headers, '../../..')}`);
-const result = spawnSync(process.execPath, args, { cwd: stage, stdio: 'inherit' });
+// ccache when installed (as the cmake-js build uses it), with paths relative to the checkout
+const ccache = ['/usr/bin/ccache', '/usr/local/bin/ccache'].find((p) => fs.existsSync(p));
+const env = { ...process.env };
+if (ccache && !process.env.CXX && process.env.DAS_NO_CCACHE === undefined) {
+  Object.assign(env, { CXX: `${ccache} g++`, CC: `${ccache} gcc`, CCACHE_BASEDIR: root, CCACHE_NOHASHDIR: '1' });
+}
+const result = spawnSync(process.execPath, args, { cwd: stage, stdio: 'inherit', env });
 process.exit(result.status ?? 1);

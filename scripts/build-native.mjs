@@ -32,7 +32,9 @@ const require = createRequire(import.meta.url);
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const args = [cmakeJs, 'compile', '--parallel', String(jobs), `--CDTorch_DIR=${libtorch.cmakeDir}`, `--CDDAS_TORCH_SOURCE=${libtorch.source}`];
 if (process.env.DAS_DEBUG_BUILD === '1') args.push('--debug');
-const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+// ccache (when CMakeLists.txt finds it): paths relative to the checkout, so clones share the cache
+const env = { ...process.env, CCACHE_BASEDIR: process.env.CCACHE_BASEDIR ?? root, CCACHE_NOHASHDIR: process.env.CCACHE_NOHASHDIR ?? '1' };
+const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 if (result.status !== 0) {
   console.error(
     '\ndas-torch: the native build failed. Likely causes:\n' +
