@@ -19,6 +19,9 @@ import {
 } from '../../dist/lib/data/index.js';
 import { Model, VILT_B32, meterConfigFor } from '../../dist/lib/index.js';
 
+// libvips' operation cache would serve repeated images from memory; real datasets do not repeat
+sharp.cache(false);
+
 const { values } = parseArgs({
   options: {
     images: { type: 'string', default: '96' },
