@@ -3,12 +3,11 @@
  * the architecture's published preset), the model built, the weights loaded and checked. RoBERTa
  * details (exports, HF names) live in pretrained.ts.
  */
-import { DasError } from '../errors.js';
 import type { NativeLoadReport } from '../native/binding.js';
 import { meterConfigFor } from './meter-config.js';
 import { Model, type Architecture, type ConfigByArchitecture, type ModelOptions } from './model.js';
 import { robertaLayerNames } from './flops.js';
-import { checkpointConfigJson, checkpointRobertaConfig, loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles } from './pretrained.js';
+import { checkPretrainedLoad, checkpointConfigJson, checkpointRobertaConfig, loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles } from './pretrained.js';
 import { meterScope, viltLayerNames } from './vl-flops.js';
 import type { RobertaTask } from './presets.js';
 import { VILT_B32, viltConfigFromHf, type VisionLanguageTask } from './vilt-config.js';
@@ -23,17 +22,6 @@ export interface AnyPretrained {
   model: Model;
   files: CheckpointFiles;
   report: NativeLoadReport;
-}
-
-/** Fails naming the frozen (pre-trained) weights the checkpoint did not provide or shaped differently. */
-export function checkPretrainedLoad(model: Model, report: NativeLoadReport, weights: string): void {
-  const frozen = new Set(model.parameters().filter((p) => !p.trainable).map((p) => p.name));
-  const missing = report.missing.filter((name) => frozen.has(name));
-  const problems = [
-    ...report.mismatched.map((m) => `shape of ${m.name}: model [${m.expected.join(', ')}], checkpoint [${m.received.join(', ')}]`),
-    ...(missing.length ? [`missing pre-trained weights: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, ... (${missing.length})` : ''}`] : []),
-  ];
-  if (problems.length) throw new DasError('DAS_CHECKPOINT', `${weights} does not fit a ${model.architecture} model:\n  - ${problems.join('\n  - ')}`);
 }
 
 /** The model configuration a checkpoint describes for `task`, without loading weights. */

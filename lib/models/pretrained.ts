@@ -89,17 +89,30 @@ export async function loadPretrainedRoberta(spec: string, options: PretrainedOpt
   const exported = json ? exportSectionOf(json) : undefined;
   const model = await Model.create('roberta', checkpointRobertaConfig(spec, options), options);
   const report = await model.loadCheckpoint(files.weights);
-  const params = model.parameters();
-  const needed = new Set(
-    params
-      .filter((p) => (exported ? !isDroppedBySkip(p.name, exported.skipped) && !isUnusedAdapter(p.name, exported.skipped) : !p.trainable))
-      .map((p) => p.name),
-  );
-  const missing = report.missing.filter((name) => needed.has(name));
+  if (exported) {
+    const executed = (name: string) => !isDroppedBySkip(name, exported.skipped) && !isUnusedAdapter(name, exported.skipped);
+    checkLoad(model, report, files.weights, { needed: executed, label: 'weights' });
+  } else {
+    checkPretrainedLoad(model, report, files.weights);
+  }
+  return { model, files, report, ...(exported ? { exported } : {}) };
+}
+
+/**
+ * Fails, naming them, on mis-shaped keys and on `needed` parameters the checkpoint did not provide;
+ * keys the model does not use are left to the report.
+ */
+export function checkLoad(model: Model, report: NativeLoadReport, weights: string, expect: { needed: (name: string) => boolean; label: string }): void {
+  const missing = report.missing.filter(expect.needed);
   const problems = [
     ...report.mismatched.map((m) => `shape of ${m.name}: model [${m.expected.join(', ')}], checkpoint [${m.received.join(', ')}]`),
-    ...(missing.length ? [`missing ${exported ? '' : 'pre-trained '}weights: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, ... (${missing.length})` : ''}`] : []),
+    ...(missing.length ? [`missing ${expect.label}: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, ... (${missing.length})` : ''}`] : []),
   ];
-  if (problems.length) throw new DasError('DAS_CHECKPOINT', `${files.weights} does not fit a RoBERTa model:\n  - ${problems.join('\n  - ')}`);
-  return { model, files, report, ...(exported ? { exported } : {}) };
+  if (problems.length) throw new DasError('DAS_CHECKPOINT', `${weights} does not fit a ${model.architecture} model:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** A pre-trained checkpoint must provide every frozen weight. */
+export function checkPretrainedLoad(model: Model, report: NativeLoadReport, weights: string): void {
+  const frozen = new Set(model.parameters().filter((p) => !p.trainable).map((p) => p.name));
+  checkLoad(model, report, weights, { needed: (name) => frozen.has(name), label: 'pre-trained weights' });
 }

@@ -7,12 +7,11 @@ import path from 'node:path';
 import { DasError } from '../errors.js';
 import { loadAdapters } from '../models/adapter-checkpoint.js';
 import { isDroppedBySkip, isUnusedAdapter, type ExportSection } from '../models/export-format.js';
-import { robertaFlops } from '../models/flops.js';
 import { checkpointConfigJson, loadPretrainedRoberta, locateCheckpoint } from '../models/pretrained.js';
 import type { RobertaTask } from '../models/presets.js';
-import { robertaMaxTokens } from '../models/roberta-config.js';
 import { writeSafetensors } from '../native/checkpoint.js';
 import { RunDir } from '../train/run-dir.js';
+import { modelCost } from '../train/run-model.js';
 import type { ResolvedRunConfig } from '../train/runs.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 
@@ -57,7 +56,6 @@ export async function exportRun(options: { run: string; out: string; adapters?: 
   writeJsonAtomic(path.join(options.out, 'config.json'), { ...hf, model_type: 'roberta', num_labels: model.config.numLabels, das: section });
   const tokenizer = locateCheckpoint(config.checkpoint).tokenizer ?? config.tokenizer;
   if (tokenizer && fs.existsSync(tokenizer)) fs.copyFileSync(tokenizer, path.join(options.out, 'tokenizer.json'));
-  const tokens = Math.min(512, robertaMaxTokens(model.config));
-  const report = robertaFlops(model.config, { tokens, skip: skipped });
+  const report = modelCost('roberta', model.config, skipped);
   return { out: path.resolve(options.out), bytes: fs.statSync(weights).size, sourceBytes: fs.statSync(files.weights).size, flops: report.flops, baseFlops: report.baseFlops, skipped };
 }

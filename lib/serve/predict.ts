@@ -12,7 +12,7 @@ import { loadAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
 import { checkpointConfigJson, loadPretrainedRoberta } from '../models/pretrained.js';
 import type { RobertaTask } from '../models/presets.js';
-import { robertaMaxTokens } from '../models/roberta-config.js';
+import { tokenizerSettings } from '../train/run-model.js';
 import { RunDir } from '../train/run-dir.js';
 import type { ResolvedRunConfig } from '../train/runs.js';
 import { readPredictInputs, type PredictInput } from './predict-input.js';
@@ -121,8 +121,9 @@ export async function predict(options: PredictOptions): Promise<PredictResult> {
     const checkpointDir = fs.statSync(options.checkpoint).isDirectory() ? options.checkpoint : path.dirname(options.checkpoint);
     const tokenizerFile = options.tokenizer ?? path.join(checkpointDir, 'tokenizer.json');
     if (!fs.existsSync(tokenizerFile)) throw new DasError('DAS_FILE', `no tokenizer: ${tokenizerFile} does not exist (pass --tokenizer)`);
-    const maxLength = Math.min(512, robertaMaxTokens(model.config));
-    const tokenizer = await TextTokenizer.load(tokenizerFile, { maxLength, padding: 'longest', singleTokenType: true });
+    const settings = tokenizerSettings(model);
+    const maxLength = settings.maxLength!;
+    const tokenizer = await TextTokenizer.load(tokenizerFile, settings);
     const labels = labelNames(checkpointConfigJson(options.checkpoint), task, model.config.numLabels);
     return { predictions: await predictBatches(model, tokenizer, inputs, skipped, labels, { ...options, batchSize, maxLength }), skipped };
   } finally {

@@ -14,7 +14,6 @@ import { randomSkipSet, SearchPolicy, type SearchResult } from '../das/index.js'
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
 import { loadPretrainedRoberta } from '../models/pretrained.js';
-import { robertaMaxTokens } from '../models/roberta-config.js';
 import { checkpointLayerNames, loadPretrained } from '../models/pretrained-any.js';
 import { createImagePreparer } from '../data/image-workers.js';
 import type { LoaderConfig } from '../data/loader.js';
@@ -343,7 +342,7 @@ async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult>
   if (!exported) throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint} is not an exported DAS model (config.json has no "das" section); evaluate a run with --run`);
   if (!options.data) throw invalidArgument('--data', 'the dataset folder (required with --checkpoint)', options.data);
   if (!files.tokenizer) throw new DasError('DAS_FILE', `${checkpoint} has no tokenizer.json`);
-  const tokenizer = await TextTokenizer.load(files.tokenizer, { maxLength: Math.min(512, robertaMaxTokens(model.config)), padding: 'longest', singleTokenType: true });
+  const tokenizer = await TextTokenizer.load(files.tokenizer, tokenizerSettings(model));
   const data = await openTaskDataset({ task: exported.task as Task, data: options.data, split: options.split ?? 'val', model: 'roberta' });
   const loader = new TaskLoader(data, { batchSize: options.batchSize ?? 32, tokenizer, shuffle: false, prefetch: 1 });
   try {
