@@ -1,39 +1,64 @@
 /**
  * The compact checkpoint `das export` writes and `predict`/`eval` load as any checkpoint:
- * config.json (HuggingFace fields plus a `das` section: architecture, task, labels, adapter sizes
- * and the skipped layers), model.safetensors with only the tensors the DAS model executes, and
- * tokenizer.json.
+ * config.json (the source's config fields, `id2label` where labels have names, and a `das` section
+ * with the architecture, task, full model configuration and skipped layers), model.safetensors with
+ * only the tensors the DAS model executes, and tokenizer.json.
  */
-export interface ExportSection {
+import { DasError } from '../errors.js';
+import type { Architecture, ConfigByArchitecture } from './model.js';
+
+export interface ExportSection<A extends Architecture = Architecture> {
   format: 'das-torch-export';
-  version: 1;
-  architecture: 'roberta';
+  version: 2;
+  architecture: A;
   task: string;
   skipped: string[];
-  adapterBottleneck: number;
-  skipBottleneck: number;
-  adapterScale: number;
+  /** The complete model configuration (adapter sizes, head, image size ...): loading needs nothing else. */
+  config: ConfigByArchitecture[A];
   /** Source run and checkpoint, for the record. */
   run: string;
   source: string;
 }
 
-export function exportSectionOf(config: Record<string, unknown>): ExportSection | undefined {
-  const section = config.das as ExportSection | undefined;
-  return section?.format === 'das-torch-export' ? section : undefined;
+export function exportSectionOf(config: Record<string, unknown>, source: string): ExportSection | undefined {
+  const section = config.das as Partial<ExportSection> | undefined;
+  if (section?.format !== 'das-torch-export') return undefined;
+  if (section.version !== 2 || typeof section.config !== 'object' || !Array.isArray(section.skipped)) {
+    throw new DasError('DAS_CHECKPOINT', `${source}: "das" section of version ${String(section.version)} is not readable by this das-torch (expected version 2 with "config" and "skipped")`);
+  }
+  return section as ExportSection;
 }
 
-/** Parameters of a skipped RoBERTa layer that an export leaves out (everything but its skip adapter). */
-export function isDroppedBySkip(name: string, skipped: readonly string[]): boolean {
-  const match = /^roberta\.encoder\.layer\.(\d+)\.(.*)$/.exec(name);
-  if (!match || !skipped.includes(`En${match[1]}`)) return false;
-  return !match[2]!.startsWith('skip_adapter.');
+/** Where each architecture keeps the parameters of one skippable layer (SPEC names -> parameter prefix). */
+const LAYER_PREFIXES: Record<Architecture, [RegExp, (index: string) => string][]> = {
+  roberta: [[/^En(\d+)$/, (i) => `roberta.encoder.layer.${i}.`]],
+  vilt: [[/^En(\d+)$/, (i) => `transformer.blocks.${i}.`]],
+  meter: [
+    [/^LEn(\d+)$/, (i) => `text_transformer.encoder.layer.${i}.`],
+    [/^FL(\d+)$/, (i) => `cross_modal_text_layers.${i}.`],
+    [/^FV(\d+)$/, (i) => `cross_modal_image_layers.${i}.`],
+  ],
+};
+
+export function layerParameterPrefix(architecture: Architecture, layer: string): string {
+  for (const [pattern, prefix] of LAYER_PREFIXES[architecture]) {
+    const match = pattern.exec(layer);
+    if (match) return prefix(match[1]!);
+  }
+  throw new DasError('DAS_INVALID_ARGUMENT', `${layer} is not a layer name of ${architecture}`);
 }
 
-/** Skip adapters of layers that run, and parallel adapters of skipped layers: unused by the DAS model. */
-export function isUnusedAdapter(name: string, skipped: readonly string[]): boolean {
-  const match = /^roberta\.encoder\.layer\.(\d+)\.(\w+_adapter)\./.exec(name);
-  if (!match) return false;
-  const isSkipped = skipped.includes(`En${match[1]}`);
-  return match[2] === 'skip_adapter' ? !isSkipped : isSkipped;
+/**
+ * Whether the DAS model with `skipped` layers executes parameter `name`: a skipped layer keeps only
+ * its skip adapter; a running layer uses everything but its skip adapter. Parameters outside the
+ * skippable layers always run.
+ */
+export function isExecuted(architecture: Architecture, name: string, skipped: readonly string[], layers: readonly string[]): boolean {
+  for (const layer of layers) {
+    const prefix = layerParameterPrefix(architecture, layer);
+    if (!name.startsWith(prefix)) continue;
+    const isSkipAdapter = name.startsWith(`${prefix}skip_adapter.`);
+    return skipped.includes(layer) ? isSkipAdapter : !isSkipAdapter;
+  }
+  return true;
 }

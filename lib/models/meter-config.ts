@@ -1,6 +1,6 @@
 /** METER configuration (SPEC 3.3): CLIP ViT-B/16 + RoBERTa-base + 6 co-attention fusion layers. */
-import { invalidArgument } from '../errors.js';
-import { ROBERTA_BASE, validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
+import { DasError, invalidArgument } from '../errors.js';
+import { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
 import { checkFields, validateTask, type VisionLanguageTask } from './vilt-config.js';
 
 export interface ClipVisionConfig {
@@ -28,6 +28,8 @@ export interface MeterConfig {
   dropout: number;
   task: VisionLanguageTask;
   numAnswers: number;
+  /** DAS's learned token4classifier replaces the first text token after the language encoder; false: METER as published. */
+  classifierToken: boolean;
   /** token4classifier starts as the text embedding of this token (<s> = 0). */
   classifierTokenId: number;
   /** Parallel adapter bottleneck (three per fusion layer). Default 96. */
@@ -51,6 +53,7 @@ export const METER_CLIP16_ROBERTA: Readonly<MeterConfig> = Object.freeze({
   dropout: 0.1,
   task: 'vqa',
   numAnswers: 3129,
+  classifierToken: true,
   classifierTokenId: 0,
   adapterBottleneck: 96,
   skipBottleneck: 288,
@@ -73,6 +76,66 @@ export function meterConfigFor(task: VisionLanguageTask, overrides: Partial<Mete
   });
 }
 
+function numberField(json: Record<string, unknown>, key: string, source: string): number | undefined {
+  if (json[key] === undefined) return undefined;
+  if (typeof json[key] !== 'number') throw invalidArgument(`${source}: ${key}`, 'a number', json[key]);
+  return json[key] as number;
+}
+
+function objectField(json: Record<string, unknown>, key: string, source: string): Record<string, unknown> | undefined {
+  const value = json[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(`${source}: ${key}`, 'an object', value);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * A METER config.json (METER publishes none; this is das-torch's, for checkpoints of other sizes):
+ * METER's own experiment-config names at the top (`hidden_size`, `num_heads`, `num_top_layer`,
+ * `mlp_ratio`, `drop_rate`, `image_size`, `patch_size`, `vqav2_label_size`), the language encoder
+ * as a HuggingFace RoBERTa config under `text_config`, and the CLIP vision tower under
+ * `vision_config` in HuggingFace CLIPVisionConfig names (`num_hidden_layers` counts CLIP's layers;
+ * METER runs all but the last). Fields left out keep the published METER-CLIP16-RoBERTa values.
+ */
+export function meterConfigFromJson(json: Record<string, unknown>, source: string, task: VisionLanguageTask, overrides: Partial<MeterConfig> = {}): MeterConfig {
+  if (json.model_type !== undefined && json.model_type !== 'meter') {
+    throw new DasError('DAS_CHECKPOINT', `${source}: model_type ${JSON.stringify(json.model_type)} is not a METER config (expected "meter")`);
+  }
+  const base = meterConfigFor(task);
+  const field = (key: string) => numberField(json, key, source);
+  const hidden = field('hidden_size') ?? base.hidden;
+  const textJson = objectField(json, 'text_config', source);
+  const text = textJson
+    ? robertaConfigFromHf(textJson, `${source}: text_config`, { hiddenDropout: 0, attentionDropout: 0, numLabels: 1, adapterBottleneck: 0, skipBottleneck: base.text.skipBottleneck })
+    : base.text;
+  const visionJson = objectField(json, 'vision_config', source) ?? {};
+  const vision = (key: string) => numberField(visionJson, key, `${source}: vision_config`);
+  const clipLayers = vision('num_hidden_layers');
+  return validateMeterConfig(
+    {
+      ...base,
+      vision: {
+        hidden: vision('hidden_size') ?? base.vision.hidden,
+        layers: clipLayers === undefined ? base.vision.layers : clipLayers - 1,
+        heads: vision('num_attention_heads') ?? base.vision.heads,
+        mlp: vision('intermediate_size') ?? base.vision.mlp,
+        patchSize: field('patch_size') ?? vision('patch_size') ?? base.vision.patchSize,
+        imageSize: field('image_size') ?? base.vision.imageSize,
+        layerNormEps: vision('layer_norm_eps') ?? base.vision.layerNormEps,
+      },
+      text,
+      hidden,
+      fusionLayers: field('num_top_layer') ?? base.fusionLayers,
+      heads: field('num_heads') ?? base.heads,
+      intermediate: hidden * (field('mlp_ratio') ?? base.intermediate / base.hidden),
+      dropout: field('drop_rate') ?? base.dropout,
+      numAnswers: field('vqav2_label_size') ?? base.numAnswers,
+      ...overrides,
+    },
+    source,
+  );
+}
+
 export function validateMeterConfig(config: MeterConfig, source = 'METER config'): MeterConfig {
   checkFields(config, source, {
     positive: ['hidden', 'fusionLayers', 'heads', 'intermediate', 'numAnswers'],
@@ -81,6 +144,7 @@ export function validateMeterConfig(config: MeterConfig, source = 'METER config'
     epsilon: ['layerNormEps'],
     finite: ['adapterScale'],
   });
+  if (typeof config.classifierToken !== 'boolean') throw invalidArgument(`${source}: classifierToken`, 'true or false', config.classifierToken);
   if (typeof config.vision !== 'object' || config.vision === null) throw invalidArgument(`${source}: vision`, 'an object', config.vision);
   checkFields(config.vision, `${source}: vision`, {
     positive: ['hidden', 'layers', 'heads', 'mlp', 'patchSize', 'imageSize'],

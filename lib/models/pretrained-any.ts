@@ -1,51 +1,90 @@
 /**
- * Opening a pre-trained checkpoint of any architecture: the configuration from its config.json (or
- * the architecture's published preset), the model built, the weights loaded and checked. RoBERTa
- * details (exports, HF names) live in pretrained.ts.
+ * Opening a checkpoint of any architecture: the configuration from its config.json (or the
+ * architecture's published preset), the model built, the weights loaded and checked. A DAS model
+ * written by `das export` brings its whole configuration and only the tensors it executes. RoBERTa
+ * details (HF names) live in pretrained.ts.
  */
+import { DasError } from '../errors.js';
 import type { NativeLoadReport } from '../native/binding.js';
-import { meterConfigFor } from './meter-config.js';
+import { exportSectionOf, isExecuted, type ExportSection } from './export-format.js';
+import { meterConfigFor, meterConfigFromJson } from './meter-config.js';
 import { Model, type Architecture, type ConfigByArchitecture, type ModelOptions } from './model.js';
 import { robertaLayerNames } from './flops.js';
-import { checkPretrainedLoad, checkpointConfigJson, checkpointRobertaConfig, loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles } from './pretrained.js';
+import { checkLoad, checkPretrainedLoad, checkpointConfigJson, checkpointRobertaConfig, loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles } from './pretrained.js';
 import { meterScope, viltLayerNames } from './vl-flops.js';
-import type { RobertaTask } from './presets.js';
+import { ROBERTA_TASK_LABELS, type RobertaTask } from './presets.js';
 import { VILT_B32, viltConfigFromHf, type VisionLanguageTask } from './vilt-config.js';
 
 export interface AnyPretrainedOptions extends ModelOptions {
   task: string;
   /** VQA answer vocabulary size, when it is not 3129. */
   numAnswers?: number;
+  /** The model exactly as published: no adapters (predict without a run). */
+  withoutAdapters?: boolean;
 }
 
 export interface AnyPretrained {
   model: Model;
   files: CheckpointFiles;
   report: NativeLoadReport;
+  /** Set when the checkpoint is a DAS model written by `das export`. */
+  exported?: ExportSection;
+}
+
+/** The `das` section of an exported DAS model's config.json, or undefined for any other checkpoint. */
+export function exportedSection(spec: string): ExportSection | undefined {
+  const json = checkpointConfigJson(spec);
+  return json ? exportSectionOf(json, locateCheckpoint(spec).config!) : undefined;
+}
+
+function withoutAdapters<A extends Architecture>(architecture: A, config: ConfigByArchitecture[A]): ConfigByArchitecture[A] {
+  const none = { adapterBottleneck: 0, skipBottleneck: 0 };
+  if (architecture !== 'meter') return { ...config, ...none };
+  const meter = config as ConfigByArchitecture['meter'];
+  return { ...meter, ...none, text: { ...meter.text, ...none } } as ConfigByArchitecture[A];
 }
 
 /** The model configuration a checkpoint describes for `task`, without loading weights. */
 export function checkpointModelConfig<A extends Architecture>(architecture: A, spec: string, task: string, numAnswers?: number): ConfigByArchitecture[A] {
-  if (architecture === 'roberta') return checkpointRobertaConfig(spec, { task: task as RobertaTask }) as ConfigByArchitecture[A];
+  const exported = exportedSection(spec);
+  if (exported) {
+    if (exported.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${spec} is an exported ${exported.architecture} model, not ${architecture}`);
+    return exported.config as ConfigByArchitecture[A];
+  }
+  // a RoBERTa task sizes the head; without one (predict) config.json does
+  if (architecture === 'roberta') return checkpointRobertaConfig(spec, task in ROBERTA_TASK_LABELS ? { task: task as RobertaTask } : {}) as ConfigByArchitecture[A];
   const answers = numAnswers ? { numAnswers } : {};
   const vlTask = task as VisionLanguageTask;
-  if (architecture === 'meter') return meterConfigFor(vlTask, answers) as ConfigByArchitecture[A];
   const json = checkpointConfigJson(spec);
-  return (json ? viltConfigFromHf(json, locateCheckpoint(spec).config!, { task: vlTask, ...answers }) : { ...VILT_B32, task: vlTask, ...answers }) as ConfigByArchitecture[A];
+  const source = locateCheckpoint(spec).config!;
+  if (architecture === 'meter') return (json ? meterConfigFromJson(json, source, vlTask, answers) : meterConfigFor(vlTask, answers)) as ConfigByArchitecture[A];
+  return (json ? viltConfigFromHf(json, source, { task: vlTask, ...answers }) : { ...VILT_B32, task: vlTask, ...answers }) as ConfigByArchitecture[A];
 }
 
+/**
+ * Builds the model a checkpoint describes and loads its weights. A pre-trained checkpoint must
+ * provide every frozen weight; an exported DAS model every tensor it executes (the weights of its
+ * skipped layers are expected to be absent).
+ */
 export async function loadPretrained(architecture: Architecture, spec: string, options: AnyPretrainedOptions): Promise<AnyPretrained> {
-  if (architecture === 'roberta') return loadPretrainedRoberta(spec, { ...options, task: options.task as RobertaTask });
+  const exported = exportedSection(spec);
+  if (!exported && architecture === 'roberta' && !options.withoutAdapters) return loadPretrainedRoberta(spec, { ...options, task: options.task as RobertaTask });
   const files = locateCheckpoint(spec);
-  const model = await Model.create(architecture, checkpointModelConfig(architecture, spec, options.task, options.numAnswers), options);
+  const config = checkpointModelConfig(architecture, spec, options.task, options.numAnswers);
+  const model = await Model.create(architecture, options.withoutAdapters ? withoutAdapters(architecture, config) : config, options);
   const report = await model.loadCheckpoint(files.weights);
-  checkPretrainedLoad(model, report, files.weights);
-  return { model, files, report };
+  if (exported) {
+    const layers = model.layerNames();
+    checkLoad(model, report, files.weights, { needed: (name) => isExecuted(architecture, name, exported.skipped, layers), label: 'weights' });
+  } else {
+    checkPretrainedLoad(model, report, files.weights);
+  }
+  return { model, files, report, ...(exported ? { exported } : {}) };
 }
 
 /** Skippable layers (the global scope) of the model a checkpoint describes, without loading weights. */
 export function checkpointLayerNames(architecture: Architecture, spec: string): string[] {
-  if (architecture === 'roberta') return robertaLayerNames(checkpointRobertaConfig(spec));
+  if (architecture === 'roberta') return robertaLayerNames(checkpointModelConfig('roberta', spec, 'sst2'));
   if (architecture === 'vilt') return viltLayerNames(checkpointModelConfig('vilt', spec, 'vqa'));
-  return meterScope(meterConfigFor('vqa'), 'global');
+  return meterScope(checkpointModelConfig('meter', spec, 'vqa'), 'global');
 }

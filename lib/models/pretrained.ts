@@ -9,7 +9,6 @@ import type { NativeLoadReport } from '../native/binding.js';
 import { Model, type ModelOptions } from './model.js';
 import { ROBERTA_TASK_LABELS, type RobertaTask } from './presets.js';
 import { ROBERTA_BASE, robertaConfigFromHf, type RobertaConfig } from './roberta-config.js';
-import { exportSectionOf, isDroppedBySkip, isUnusedAdapter, type ExportSection } from './export-format.js';
 
 const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'];
 
@@ -62,40 +61,27 @@ export function checkpointConfigJson(spec: string): Record<string, unknown> | un
 export function checkpointRobertaConfig(spec: string, options: Pick<PretrainedOptions, 'task' | 'overrides'> = {}): RobertaConfig {
   const files = locateCheckpoint(spec);
   const json = checkpointConfigJson(spec);
-  const exported = json ? exportSectionOf(json) : undefined;
-  // an exported DAS model brings its own adapter sizes
-  const adapters = exported ? { adapterBottleneck: exported.adapterBottleneck, skipBottleneck: exported.skipBottleneck, adapterScale: exported.adapterScale } : {};
   const labels = options.task ? { numLabels: ROBERTA_TASK_LABELS[options.task] } : {};
-  return json ? robertaConfigFromHf(json, files.config!, { ...adapters, ...labels, ...options.overrides }) : { ...ROBERTA_BASE, ...labels, ...options.overrides };
+  return json ? robertaConfigFromHf(json, files.config!, { ...labels, ...options.overrides }) : { ...ROBERTA_BASE, ...labels, ...options.overrides };
 }
 
 export interface Pretrained {
   model: Model<'roberta'>;
   files: CheckpointFiles;
   report: NativeLoadReport;
-  /** Set when the checkpoint is a DAS model written by `das export`. */
-  exported?: ExportSection;
 }
 
 /**
  * Builds the model from config.json (roberta-base when there is none) and loads the weights. Fails,
  * naming the keys, when a pre-trained weight is missing or mis-shaped; keys the model does not use
- * (an MLM head, a pooler) are only reported. An exported DAS model must hold every tensor it
- * executes: the weights of its skipped layers are expected to be absent.
+ * (an MLM head, a pooler) are only reported. Exported DAS models load through loadPretrained.
  */
 export async function loadPretrainedRoberta(spec: string, options: PretrainedOptions = {}): Promise<Pretrained> {
   const files = locateCheckpoint(spec);
-  const json = checkpointConfigJson(spec);
-  const exported = json ? exportSectionOf(json) : undefined;
   const model = await Model.create('roberta', checkpointRobertaConfig(spec, options), options);
   const report = await model.loadCheckpoint(files.weights);
-  if (exported) {
-    const executed = (name: string) => !isDroppedBySkip(name, exported.skipped) && !isUnusedAdapter(name, exported.skipped);
-    checkLoad(model, report, files.weights, { needed: executed, label: 'weights' });
-  } else {
-    checkPretrainedLoad(model, report, files.weights);
-  }
-  return { model, files, report, ...(exported ? { exported } : {}) };
+  checkPretrainedLoad(model, report, files.weights);
+  return { model, files, report };
 }
 
 /**

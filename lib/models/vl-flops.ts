@@ -178,7 +178,8 @@ export function meterFlops(config: MeterConfig, options: { textTokens: number; s
   const textParams = (t.vocabSize + t.maxPositions + t.typeVocabSize) * t.hidden + layerNormParams(t.hidden) + t.layers * bertLayerParams(t.hidden, t.intermediate);
   const fusionParams = bertLayerParams(h, intermediate) + crossAttentionParams(h);
   const modality = (task === 'nlvr2' ? 3 : 2) * h;
-  const trainedBackbone = linearParams(t.hidden, h) + linearParams(v.hidden, h) + modality + h + 2 * linearParams(h, h);
+  const classifierToken = config.classifierToken ? h : 0;
+  const trainedBackbone = linearParams(t.hidden, h) + linearParams(v.hidden, h) + modality + classifierToken + 2 * linearParams(h, h);
   const base = visionParams + textParams + 2 * config.fusionLayers * fusionParams + trainedBackbone + head.params;
   let removed = 0;
   let adapters = 0;

@@ -4,15 +4,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DasError } from '../errors.js';
 import { loadAdapters } from '../models/adapter-checkpoint.js';
-import { isDroppedBySkip, isUnusedAdapter, type ExportSection } from '../models/export-format.js';
-import { checkpointConfigJson, loadPretrainedRoberta, locateCheckpoint } from '../models/pretrained.js';
-import type { RobertaTask } from '../models/presets.js';
+import { isExecuted, type ExportSection } from '../models/export-format.js';
+import { checkpointConfigJson, locateCheckpoint } from '../models/pretrained.js';
+import { loadPretrained } from '../models/pretrained-any.js';
 import { writeSafetensors } from '../native/checkpoint.js';
 import { RunDir } from '../train/run-dir.js';
 import { modelCost } from '../train/run-model.js';
 import type { ResolvedRunConfig } from '../train/runs.js';
+import { FIXED_TASK_LABELS } from '../train/task-labels.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 
 export interface ExportResult {
@@ -26,36 +26,49 @@ export interface ExportResult {
   skipped: string[];
 }
 
+/** config.json's id2label: the run's class names (VQA answers, GLUE and NLVR2 classes), when it has them. */
+function id2label(runDir: RunDir, task: string): Record<string, string> | undefined {
+  const names = runDir.readLabels() ?? FIXED_TASK_LABELS[task];
+  return names ? Object.fromEntries(names.map((name, i) => [String(i), name])) : undefined;
+}
+
 export async function exportRun(options: { run: string; out: string; adapters?: 'best' | 'final' }): Promise<ExportResult> {
   const runDir = RunDir.open(options.run);
   const config = runDir.readConfig<ResolvedRunConfig>();
-  if (config.architecture !== 'roberta') throw new DasError('DAS_INVALID_ARGUMENT', `exporting ${config.architecture} runs is not available yet`);
-  const { model, files } = await loadPretrainedRoberta(config.checkpoint, { task: config.task as RobertaTask, seed: config.seed });
+  const architecture = config.architecture;
+  const { model, files } = await loadPretrained(architecture, config.checkpoint, { task: config.task, seed: config.seed, numAnswers: config.numAnswers });
   const adaptersDir = options.adapters !== 'final' && fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
-  const { skipped } = await loadAdapters(model, adaptersDir);
-  const state = await model.state('all');
-  await model.dispose();
-  const kept = Object.fromEntries(Object.entries(state).filter(([name]) => !isDroppedBySkip(name, skipped) && !isUnusedAdapter(name, skipped)));
+  let skipped: string[];
+  let kept;
+  try {
+    ({ skipped } = await loadAdapters(model, adaptersDir));
+    const layers = model.layerNames();
+    const state = await model.state('all');
+    kept = Object.fromEntries(Object.entries(state).filter(([name]) => isExecuted(architecture, name, skipped, layers)));
+  } finally {
+    await model.dispose();
+  }
 
   fs.mkdirSync(options.out, { recursive: true });
   const weights = path.join(options.out, 'model.safetensors');
   const section: ExportSection = {
     format: 'das-torch-export',
-    version: 1,
-    architecture: 'roberta',
+    version: 2,
+    architecture,
     task: config.task,
     skipped,
-    adapterBottleneck: model.config.adapterBottleneck,
-    skipBottleneck: model.config.skipBottleneck,
-    adapterScale: model.config.adapterScale,
+    config: model.config,
     run: runDir.dir,
     source: config.checkpoint,
   };
-  await writeSafetensors(weights, kept, { format: section.format, skipped: skipped.join(',') });
-  const hf = checkpointConfigJson(config.checkpoint) ?? {};
-  writeJsonAtomic(path.join(options.out, 'config.json'), { ...hf, model_type: 'roberta', num_labels: model.config.numLabels, das: section });
+  await writeSafetensors(weights, kept, { format: section.format, architecture, skipped: skipped.join(',') });
+  // the source's own config.json fields stay (HuggingFace tools read them); the das section is what loading uses
+  const labels = id2label(runDir, config.task);
+  const { id2label: _names, label2id: _ids, num_labels: _count, ...source } = checkpointConfigJson(config.checkpoint) ?? {};
+  const label2id = labels && Object.fromEntries(Object.entries(labels).filter(([, name]) => name !== '').map(([i, name]) => [name, Number(i)]));
+  writeJsonAtomic(path.join(options.out, 'config.json'), { ...source, model_type: source.model_type ?? architecture, ...(labels ? { id2label: labels, label2id } : {}), das: section });
   const tokenizer = locateCheckpoint(config.checkpoint).tokenizer ?? config.tokenizer;
   if (tokenizer && fs.existsSync(tokenizer)) fs.copyFileSync(tokenizer, path.join(options.out, 'tokenizer.json'));
-  const report = modelCost('roberta', model.config, skipped);
-  return { out: path.resolve(options.out), bytes: fs.statSync(weights).size, sourceBytes: fs.statSync(files.weights).size, flops: report.flops, baseFlops: report.baseFlops, skipped };
+  const cost = modelCost(architecture, model.config, skipped);
+  return { out: path.resolve(options.out), bytes: fs.statSync(weights).size, sourceBytes: fs.statSync(files.weights).size, flops: cost.flops, baseFlops: cost.baseFlops, skipped };
 }

@@ -1,8 +1,9 @@
 /**
- * A run directory: config.json (the resolved configuration), metrics.jsonl and gates.jsonl (one
- * JSON record a line, appended as the run goes), checkpoints/, adapters/ and result.json. Whole
- * files are written atomically; a resumed run first cuts the logs back to the line counts its
- * checkpoint recorded, so nothing is duplicated or lost.
+ * A run directory: config.json (the resolved configuration), labels.json (the head's class names,
+ * for predict and export), metrics.jsonl and gates.jsonl (one JSON record a line, appended as the
+ * run goes), checkpoints/, adapters/ and result.json. Whole files are written atomically; a
+ * resumed run first cuts the logs back to the line counts its checkpoint recorded, so nothing is
+ * duplicated or lost.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,6 +65,20 @@ export class RunDir {
 
   readConfig<T>(): T {
     return readJson<T>(this.configPath);
+  }
+
+  get labelsPath(): string {
+    return path.join(this.dir, 'labels.json');
+  }
+
+  /** The task head's class names in index order ('' where the data names none). */
+  writeLabels(labels: readonly string[]): void {
+    writeJsonAtomic(this.labelsPath, labels);
+  }
+
+  /** The class names, or undefined for a run without them (retrieval, or written by an older version). */
+  readLabels(): string[] | undefined {
+    return fs.existsSync(this.labelsPath) ? readJson<string[]>(this.labelsPath) : undefined;
   }
 
   writeResult(result: unknown): void {

@@ -13,14 +13,14 @@ import type { TaskDataset } from '../data/dataset-types.js';
 import { randomSkipSet, SearchPolicy, type SearchResult } from '../das/index.js';
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
-import { loadPretrainedRoberta } from '../models/pretrained.js';
-import { checkpointLayerNames, loadPretrained } from '../models/pretrained-any.js';
+import { checkpointLayerNames, exportedSection, loadPretrained } from '../models/pretrained-any.js';
 import { createImagePreparer } from '../data/image-workers.js';
 import type { LoaderConfig } from '../data/loader.js';
 import { imageTransform, modelCost, numAnswers, tokenizerSettings } from './run-model.js';
 import { evaluateSplit, mainMetric, type EvalMetrics } from './evaluation.js';
 import { initialLoopState, runLoop, stepsPerEpoch, type ProgressEvent } from './loop.js';
 import { RunDir } from './run-dir.js';
+import { datasetLabelNames } from './task-labels.js';
 import { taskSettings, type Arch, type Task } from './task-settings.js';
 import { loadTrainingCheckpoint } from './train-checkpoint.js';
 
@@ -186,6 +186,12 @@ interface Setup {
   common: Omit<LoaderConfig, 'batchSize'>;
 }
 
+/** Loader settings for a model: its tokenizer, and its image transform where it takes images. */
+function loaderSettings(model: Model, tokenizer: TextTokenizer): Omit<LoaderConfig, 'batchSize'> {
+  const transform = imageTransform(model);
+  return { tokenizer, ...(transform ? { transform, preparer: createImagePreparer() } : {}) };
+}
+
 /** The model, tokenizer and data of a run, opened before any work so that a missing file fails first. */
 async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[]): Promise<Omit<Setup, 'trainData' | 'valData'> & { datasets: TaskDataset[] }> {
   const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device: config.device, seed: config.seed, numAnswers: config.numAnswers });
@@ -195,13 +201,14 @@ async function openModelAndData(config: ResolvedRunConfig, data: string, splits:
   const vocab = (model.config as { vocabSize?: number; text?: { vocabSize: number } }).vocabSize ?? (model.config as { text: { vocabSize: number } }).text.vocabSize;
   if (tokenizer.vocabSize > vocab) throw new DasError('DAS_CHECKPOINT', `${config.tokenizer} has ${tokenizer.vocabSize} tokens but the model's vocabulary holds ${vocab}`);
   const datasets = await Promise.all(splits.map((split) => openTaskDataset({ task: config.task, data, split, model: config.architecture, numAnswers: numAnswers(model) })));
-  const transform = imageTransform(model);
-  const common = { tokenizer, ...(transform ? { transform, preparer: createImagePreparer() } : {}) };
-  return { model, tokenizer, datasets, common };
+  return { model, tokenizer, datasets, common: loaderSettings(model, tokenizer) };
 }
 
-async function setUp(config: ResolvedRunConfig): Promise<Setup> {
+/** The model and data of a search or training run; records the head's class names in the run. */
+async function setUp(config: ResolvedRunConfig, runDir: RunDir): Promise<Setup> {
   const { datasets, ...rest } = await openModelAndData(config, config.data, ['train', 'val']);
+  const labels = datasetLabelNames(datasets);
+  if (labels) runDir.writeLabels(labels);
   rest.model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
   return { ...rest, trainData: datasets[0]!, valData: datasets[1]! };
 }
@@ -227,7 +234,7 @@ export async function search(options: SearchOptions): Promise<SearchRunResult> {
     ...resolveConfig('search', options),
     search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
   }));
-  const setup = await setUp(config);
+  const setup = await setUp(config, runDir);
   try {
     return await runSearch(options, runDir, config, setup);
   } finally {
@@ -283,7 +290,7 @@ export async function train(options: TrainOptions): Promise<TrainRunResult> {
     const resolved = resolveConfig('train', options);
     return { ...resolved, ...chooseSkip(options, resolved.seed) };
   });
-  const setup = await setUp(config);
+  const setup = await setUp(config, runDir);
   try {
     return await runTraining(options, runDir, config, setup);
   } finally {
@@ -338,14 +345,16 @@ export interface EvaluateOptions {
 
 async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult> {
   const checkpoint = options.checkpoint!;
-  const { model, exported, files } = await loadPretrainedRoberta(checkpoint);
+  const exported = exportedSection(checkpoint);
   if (!exported) throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint} is not an exported DAS model (config.json has no "das" section); evaluate a run with --run`);
   if (!options.data) throw invalidArgument('--data', 'the dataset folder (required with --checkpoint)', options.data);
-  if (!files.tokenizer) throw new DasError('DAS_FILE', `${checkpoint} has no tokenizer.json`);
-  const tokenizer = await TextTokenizer.load(files.tokenizer, tokenizerSettings(model));
-  const data = await openTaskDataset({ task: exported.task as Task, data: options.data, split: options.split ?? 'val', model: 'roberta' });
-  const loader = new TaskLoader(data, { batchSize: options.batchSize ?? 32, tokenizer, shuffle: false, prefetch: 1 });
+  const { model, files } = await loadPretrained(exported.architecture, checkpoint, { task: exported.task });
   try {
+    if (!files.tokenizer) throw new DasError('DAS_FILE', `${checkpoint} has no tokenizer.json`);
+    const tokenizer = await TextTokenizer.load(files.tokenizer, tokenizerSettings(model));
+    const task = exported.task as Task;
+    const data = await openTaskDataset({ task, data: options.data, split: options.split ?? 'val', model: exported.architecture, numAnswers: numAnswers(model) });
+    const loader = new TaskLoader(data, { ...loaderSettings(model, tokenizer), batchSize: options.batchSize ?? 32, shuffle: false, prefetch: 1 });
     const metrics = await evaluateSplit(model, loader, exported.skipped);
     return { metrics, skipped: exported.skipped, params: paramsOf(model, exported.skipped), runDir: path.resolve(checkpoint) };
   } finally {

@@ -28,6 +28,12 @@ std::string StringField(const Napi::Object& object, const char* name, const std:
   return value.As<Napi::String>().Utf8Value();
 }
 
+bool BoolField(const Napi::Object& object, const char* name, const std::string& what) {
+  const Napi::Value value = object.Get(name);
+  if (!value.IsBoolean()) throw Napi::TypeError::New(object.Env(), "Expected a boolean for " + what + "." + name);
+  return value.As<Napi::Boolean>().Value();
+}
+
 Napi::Object ObjectField(const Napi::Object& object, const char* name, const std::string& what) {
   const Napi::Value value = object.Get(name);
   if (!value.IsObject()) throw Napi::TypeError::New(object.Env(), "Expected an object for " + what + "." + name);
@@ -105,6 +111,7 @@ models::MeterConfig DecodeMeter(const Napi::Object& c, const std::string& what) 
   config.dropout = NumberField(c, "dropout", what);
   config.task = Task(c, what);
   config.num_answers = IntField(c, "numAnswers", what);
+  config.classifier_token = BoolField(c, "classifierToken", what);
   config.classifier_token_id = IntField(c, "classifierTokenId", what);
   config.adapters = Adapters(c, what);
   config.feature_cache_bytes = IntField(c, "featureCacheBytes", what);

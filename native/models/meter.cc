@@ -50,7 +50,7 @@ MeterModel::MeterModel(const MeterConfig& c)
     cross_modal_text_layers->push_back(blocks::BertLayer(FusionOptions(c)));
     cross_modal_image_layers->push_back(blocks::BertLayer(FusionOptions(c)));
   }
-  token4classifier = register_parameter("token4classifier", at::zeros({1, 1, c.hidden}));
+  if (c.classifier_token) token4classifier = register_parameter("token4classifier", at::zeros({1, 1, c.hidden}));
   if (c.task == "vqa") {
     vqa_classifier = register_module("vqa_classifier", blocks::ClassifierHead(2 * c.hidden, 2 * c.hidden, c.num_answers));
   } else if (c.task == "nlvr2") {
@@ -154,7 +154,7 @@ at::Tensor MeterModel::Fuse(const at::Tensor& text, const at::Tensor& keep, cons
   at::Tensor x = cross_modal_text_transform(text);
   at::Tensor y = cross_modal_image_transform(image);
   if (image_repeat > 1) y = y.repeat_interleave(image_repeat, 0);
-  x = at::cat({token4classifier.expand({x.size(0), 1, x.size(2)}), x.slice(1, 1)}, 1);
+  if (token4classifier.defined()) x = at::cat({token4classifier.expand({x.size(0), 1, x.size(2)}), x.slice(1, 1)}, 1);
   x = x + token_type_embeddings(at::zeros({1, 1}, image_types.options()));
   y = y + token_type_embeddings(image_types).unsqueeze(1);
   const at::Tensor text_mask = blocks::AdditiveMask(keep, x.scalar_type());
@@ -257,7 +257,7 @@ void MeterModel::AfterLoad(const LoadReport& report) {
     words = words || StartsWith(name, "text_transformer.embeddings.");
   }
   if (rank_output && itm && !rank) blocks::InitRankFromItm(rank_output, itm_score);
-  if (words && !token) InitToken4Classifier();
+  if (token4classifier.defined() && words && !token) InitToken4Classifier();
 }
 
 std::vector<std::pair<std::string, double>> MeterModel::Counters() const {

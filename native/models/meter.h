@@ -47,6 +47,9 @@ struct MeterConfig {
   double dropout = 0.1;
   std::string task = "vqa";  // vqa | nlvr2 | irtr
   int64_t num_answers = 3129;
+  // DAS's learned token4classifier replaces the first text token after the language encoder;
+  // false gives METER as published (predict without a run).
+  bool classifier_token = true;
   int64_t classifier_token_id = 0;  // token4classifier starts as the text embedding of <s>
   blocks::AdapterSizes adapters{96, 288, 1.0};
   int64_t feature_cache_bytes = 0;  // 0: no cache
@@ -71,7 +74,7 @@ class MeterModel : public TaskModel {
   RobertaModel text_transformer{nullptr};
   torch::nn::Linear cross_modal_text_transform{nullptr}, cross_modal_image_transform{nullptr};
   torch::nn::Embedding token_type_embeddings{nullptr};
-  at::Tensor token4classifier;  // [1, 1, hidden]
+  at::Tensor token4classifier;  // [1, 1, hidden]; undefined without classifier_token
   torch::nn::ModuleList cross_modal_text_layers{nullptr}, cross_modal_image_layers{nullptr};
   blocks::Pooler cross_modal_text_pooler{nullptr}, cross_modal_image_pooler{nullptr};
   torch::nn::Sequential vqa_classifier{nullptr}, nlvr2_classifier{nullptr};

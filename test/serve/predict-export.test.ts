@@ -94,7 +94,7 @@ describe('das predict and das export (RoBERTa)', function () {
       fs.writeFileSync(file, '{"text": "a good movie"}\n{"txt": "oops"}\n');
       const missing = runCli(['predict', '--model', 'roberta', '--checkpoint', setup.checkpoint, '--run', run, '--input', file]);
       assert.equal(missing.status, 1);
-      assert.match(missing.stderr, /bad\.jsonl line 2: missing the string field "text"/);
+      assert.match(missing.stderr, /bad\.jsonl line 2: missing the field "text" \(RoBERTa takes text\)/);
       fs.writeFileSync(file, '{"text": "a good movie"}\n{"text": \n');
       assert.match(runCli(['predict', '--model', 'roberta', '--checkpoint', setup.checkpoint, '--run', run, '--input', file]).stderr, /line 2: not valid JSON/);
     });

@@ -1,12 +1,15 @@
 import { Command, Option } from 'commander';
+import type { Architecture } from '../../models/model.js';
 import { predict } from '../../serve/predict.js';
 import { integer } from '../options.js';
 import { printJson, reportError } from '../output.js';
 
 interface PredictFlags {
-  model: 'roberta';
+  model: Architecture;
   checkpoint: string;
   run?: string;
+  task?: string;
+  labels?: string;
   input: string;
   batchSize: number;
   device: string;
@@ -16,10 +19,16 @@ interface PredictFlags {
 
 export function predictCommand(): Command {
   return new Command('predict')
-    .description('inference over a JSONL file (one {"text", "text_pair"?} object a line): the published model as it is, or with --run the run\'s adapters, heads and skipped layers; exported DAS models load as checkpoints')
-    .addOption(new Option('--model <arch>', 'architecture').choices(['roberta']).makeOptionMandatory())
+    .description(
+      'inference over a JSONL file, one object a line: {"text", "text_pair"?} for RoBERTa, {"text", "image"} for ViLT/METER VQA and retrieval, ' +
+        '{"text", "image_0", "image_1"} for NLVR2 (image paths relative to the file). Without --run: the published model as it is; ' +
+        "with --run: the run's adapters, heads and skipped layers; exported DAS models load as checkpoints",
+    )
+    .addOption(new Option('--model <arch>', 'architecture').choices(['roberta', 'vilt', 'meter']).makeOptionMandatory())
     .requiredOption('--checkpoint <path>', 'pre-trained or fine-tuned checkpoint, or a folder written by das export')
     .option('--run <run-dir>', 'apply this run\'s adapters, heads and skipped layers')
+    .addOption(new Option('--task <task>', 'the head to use without --run or an export (ViLT/METER default: the one the checkpoint holds; for RoBERTa it names mnli/sst2 classes)').choices(['vqa', 'nlvr2', 'irtr', 'mnli', 'sst2']))
+    .option('--labels <file.json>', 'class names (VQA answers): a JSON array, or an object index -> name (default: the checkpoint\'s id2label, or the run\'s)')
     .requiredOption('--input <file.jsonl>', 'inputs, one JSON object a line')
     .option('--batch-size <n>', 'inputs per forward pass', integer(1), 16)
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
@@ -32,6 +41,8 @@ export function predictCommand(): Command {
           architecture: flags.model,
           checkpoint: flags.checkpoint,
           run: flags.run,
+          task: flags.task,
+          labels: flags.labels,
           input: flags.input,
           batchSize: flags.batchSize,
           device: flags.device,
