@@ -75,9 +75,10 @@ export async function loadAdapters(model: Model, dir: string): Promise<AdapterSi
   if (sidecar.architecture !== model.architecture) {
     throw new DasError('DAS_CHECKPOINT', `${dir} holds adapters of a ${sidecar.architecture} model, not ${model.architecture}`);
   }
-  const differing = Object.entries(model.config).filter(([key, value]) => sidecar.config[key] !== value);
+  // nested sections (METER's vision and text) compare by value
+  const differing = Object.entries(model.config).filter(([key, value]) => JSON.stringify(sidecar.config[key]) !== JSON.stringify(value));
   if (differing.length) {
-    const detail = differing.map(([key, value]) => `${key}: model ${value}, saved ${sidecar.config[key]}`).join('; ');
+    const detail = differing.map(([key, value]) => `${key}: model ${JSON.stringify(value)}, saved ${JSON.stringify(sidecar.config[key])}`).join('; ');
     throw new DasError('DAS_CHECKPOINT', `${dir} was saved from a differently configured model (${detail})`);
   }
   await model.loadCheckpoint(path.join(dir, ADAPTER_TENSORS), { strict: true, expect: 'trainable' });

@@ -19,7 +19,7 @@ export interface AnyPretrainedOptions extends ModelOptions {
   task: string;
   /** VQA answer vocabulary size, when it is not 3129. */
   numAnswers?: number;
-  /** The model exactly as published: no adapters (predict without a run). */
+  /** The model exactly as published: no adapters, no METER token4classifier (predict without a run). */
   withoutAdapters?: boolean;
 }
 
@@ -41,7 +41,7 @@ function withoutAdapters<A extends Architecture>(architecture: A, config: Config
   const none = { adapterBottleneck: 0, skipBottleneck: 0 };
   if (architecture !== 'meter') return { ...config, ...none };
   const meter = config as ConfigByArchitecture['meter'];
-  return { ...meter, ...none, text: { ...meter.text, ...none } } as ConfigByArchitecture[A];
+  return { ...meter, ...none, classifierToken: false, text: { ...meter.text, ...none } } as ConfigByArchitecture[A];
 }
 
 /** The model configuration a checkpoint describes for `task`, without loading weights. */

@@ -21,7 +21,7 @@ import { RunDir } from '../train/run-dir.js';
 import type { ResolvedRunConfig } from '../train/runs.js';
 import { FIXED_TASK_LABELS } from '../train/task-labels.js';
 import { checkPredictInput, readPredictInputs, type InputFields, type PredictInput } from './predict-input.js';
-import { inferTask } from './task-of-checkpoint.js';
+import { publishedHead, type PublishedHead } from './published-head.js';
 
 export interface PredictOptions {
   architecture: Architecture;
@@ -91,14 +91,15 @@ function readLabelsFile(file: string): string[] {
   throw new DasError('DAS_DATA', `labels file ${file}: expected an array of names or an object index -> name`);
 }
 
-/** The task: the run's, the exported model's, the option's, or that of the head the checkpoint holds. */
-async function taskOf(options: PredictOptions): Promise<string> {
-  if (options.run) return RunDir.open(options.run).readConfig<ResolvedRunConfig>().task;
-  return exportedSection(options.checkpoint)?.task ?? options.task ?? (await inferTask(options.architecture, options.checkpoint));
+/** The task (and answer count): the run's, the exported model's, or that of the head the published checkpoint holds. */
+async function headOf(options: PredictOptions): Promise<PublishedHead> {
+  if (options.run) return { task: RunDir.open(options.run).readConfig<ResolvedRunConfig>().task };
+  const exported = exportedSection(options.checkpoint);
+  return exported ? { task: exported.task } : publishedHead(options.architecture, options.checkpoint, options.task);
 }
 
 /** The published model, a run's DAS model, or an exported one, and where its class names come from. */
-async function loadForPrediction(options: PredictOptions, task: string): Promise<Loaded> {
+async function loadForPrediction(options: PredictOptions, { task, numAnswers }: PublishedHead): Promise<Loaded> {
   const device = options.device ?? 'cpu';
   const { architecture, checkpoint } = options;
   if (options.run) {
@@ -118,7 +119,7 @@ async function loadForPrediction(options: PredictOptions, task: string): Promise
     return { model, skipped: exported.skipped, labels: [id2label(json), FIXED_TASK_LABELS[exported.task]] };
   }
   // the published model as it is: no adapters at all
-  const { model, report } = await loadPretrained(architecture, checkpoint, { task, device, withoutAdapters: true });
+  const { model, report } = await loadPretrained(architecture, checkpoint, { task, numAnswers, device, withoutAdapters: true });
   const heads = new Set(model.parameters().filter((p) => p.head).map((p) => p.name));
   // a retrieval rank head starts from the matching head's positive row, as the original zero-shot retrieval scores
   const fromItm = (name: string) => name.startsWith('rank_output.') && report.loaded.some((n) => n.startsWith('itm_score.'));
@@ -193,10 +194,11 @@ export async function predict(options: PredictOptions): Promise<PredictResult> {
   if (!(options.architecture in MODEL_NAMES)) throw invalidArgument('architecture', Object.keys(MODEL_NAMES).join(', '), options.architecture);
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batch size', 'a positive integer', batchSize);
-  const task = await taskOf(options);
+  const head = await headOf(options);
+  const { task } = head;
   const fields = inputFields(options.architecture, task);
   const inputs = typeof options.input === 'string' ? readPredictInputs(options.input, fields) : options.input.map((input, i) => checkPredictInput(input, `input ${i + 1}`, fields));
-  const loaded = await loadForPrediction(options, task);
+  const loaded = await loadForPrediction(options, head);
   const { model, skipped } = loaded;
   const transform = imageTransform(model);
   const preparer = transform ? createImagePreparer() : undefined;

@@ -21,7 +21,8 @@ export function tokenizerSettings(model: Model): TokenizerConfig {
     case 'vilt':
       return { maxLength: (model.config as ViltConfig).maxTextLen, padding: 'max_length', singleTokenType: false };
     case 'meter':
-      return { maxLength: 50, padding: 'max_length', singleTokenType: true };
+      // METER's max_text_len is 50; a smaller language encoder caps it at its position table
+      return { maxLength: Math.min(50, robertaMaxTokens((model.config as MeterConfig).text)), padding: 'max_length', singleTokenType: true };
   }
 }
 

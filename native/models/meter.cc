@@ -74,7 +74,7 @@ MeterModel::MeterModel(const MeterConfig& c)
     torch::NoGradGuard no_grad;
     if (c.task == "nlvr2") token_type_embeddings->weight[2].copy_(token_type_embeddings->weight[1]);
   }
-  InitToken4Classifier();
+  if (token4classifier.defined()) InitToken4Classifier();
   ApplyFreezing();
 }
 

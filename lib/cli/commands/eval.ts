@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { evaluate } from '../../train/runs.js';
+import { integer } from '../options.js';
 import { printJson, reportError } from '../output.js';
 import { formatRunResult } from './train.js';
 
@@ -9,6 +10,7 @@ interface EvalFlags {
   data?: string;
   split?: string;
   adapters?: 'best' | 'final';
+  batchSize?: number;
   json?: boolean;
 }
 
@@ -20,10 +22,11 @@ export function evalCommand(): Command {
     .option('--data <dir>', "dataset folder (default: the run's)")
     .option('--split <split>', 'split to evaluate (default val)')
     .addOption(new Option('--adapters <which>', 'best (default when saved) or final').choices(['best', 'final']))
+    .option('--batch-size <n>', "examples per forward pass (default: the run's batch size; 32 for an exported model)", integer(1))
     .option('--json', 'print the result as one JSON object on the last line of stdout')
     .action(async (flags: EvalFlags) => {
       try {
-        const result = await evaluate({ run: flags.run, checkpoint: flags.checkpoint, data: flags.data, split: flags.split, adapters: flags.adapters });
+        const result = await evaluate({ run: flags.run, checkpoint: flags.checkpoint, data: flags.data, split: flags.split, adapters: flags.adapters, batchSize: flags.batchSize });
         const { metrics, skipped, params, runDir } = result;
         if (flags.json) printJson({ metrics, skipped, params, runDir });
         else process.stdout.write(`${formatRunResult(result)}\n`);
