@@ -27,11 +27,13 @@ export { packageVersion as version } from './package-info.js';
 export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions, type OptimizerOptions, type ParameterCounts } from './models/model.js';
 export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
 export { robertaFlops, type FlopReport, type LayerFlops } from './models/flops.js';
-export { VILT_B32, viltConfigFromHf, validateViltConfig, type ViltConfig, type VisionLanguageTask } from './models/vilt-config.js';
-export { METER_CLIP16_ROBERTA, meterConfigFor, validateMeterConfig, type ClipVisionConfig, type MeterConfig } from './models/meter-config.js';
+export { VILT_B32, viltConfigFromHf, viltConfigToHf, validateViltConfig, type ViltConfig, type VisionLanguageTask } from './models/vilt-config.js';
+export { METER_CLIP16_ROBERTA, meterConfigFor, meterConfigFromJson, meterConfigToJson, validateMeterConfig, type ClipVisionConfig, type MeterConfig } from './models/meter-config.js';
 export { meterBuiltParams, meterFlops, viltBuiltParams, viltFlops, type VlFlopReport } from './models/vl-flops.js';
 export type { NativeBatch, NativeLoadReport, NativeParameterInfo, NativeStepResult } from './native/binding.js';
 export { loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles, type Pretrained, type PretrainedOptions } from './models/pretrained.js';
+export { checkpointModelConfig, loadPretrained, type AnyPretrained, type AnyPretrainedOptions } from './models/pretrained-any.js';
+export type { ExportSection } from './models/export-format.js';
 export { loadAdapters, readAdapterSidecar, saveAdapters, type AdapterSidecar } from './models/adapter-checkpoint.js';
 /** The DAS policy: gates, sampling, rewards and the search controller (pure TypeScript). */
 export * as das from './das/index.js';
@@ -39,3 +41,7 @@ export * as das from './das/index.js';
 export * as data from './data/index.js';
 export { evaluate, search, train, type EvaluateOptions, type RunOptions, type SearchOptions, type SearchRunResult, type TrainOptions, type TrainRunResult } from './train/runs.js';
 export type { ProgressEvent } from './train/loop.js';
+/** Serving: inference on any checkpoint, and the compact export of a DAS run. */
+export { predict, type Prediction, type PredictOptions, type PredictResult } from './serve/predict.js';
+export type { PredictInput } from './serve/predict-input.js';
+export { exportRun, type ExportResult } from './serve/export.js';

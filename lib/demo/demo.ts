@@ -18,7 +18,7 @@ import { writeTinyTokenizer } from '../data/synthetic/tiny-tokenizers.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import type { HostTensor } from '../host-tensor.js';
 import { Model } from '../models/model.js';
-import { VILT_B32, type ViltConfig } from '../models/vilt-config.js';
+import { VILT_B32, viltConfigToHf, type ViltConfig } from '../models/vilt-config.js';
 import { writeSafetensors } from '../native/checkpoint.js';
 import { writeReport } from '../report/report.js';
 import { evaluateSplit } from '../train/evaluation.js';
@@ -77,12 +77,7 @@ function demoConfig(vocabSize: number): ViltConfig {
 
 /** The published-checkpoint layout a user would have: config.json (HF ViLT fields), model.safetensors, tokenizer.json. */
 async function saveCheckpoint(model: Model<'vilt'>, dir: string): Promise<void> {
-  const c = model.config;
-  const hf = {
-    model_type: 'vilt', vocab_size: c.vocabSize, hidden_size: c.hidden, num_hidden_layers: c.layers, num_attention_heads: c.heads,
-    intermediate_size: c.mlp, max_position_embeddings: c.maxTextLen, type_vocab_size: c.typeVocabSize, patch_size: c.patchSize,
-    image_size: c.imageSize, hidden_dropout_prob: c.dropout, layer_norm_eps: c.layerNormEps,
-  };
+  const hf = viltConfigToHf(model.config);
   fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hf, null, 2)}\n`);
   // a pre-trained backbone: no adapters and no task head (DAS trains its own)
   const keep = new Set(model.parameters().filter((p) => !p.head && !p.name.includes('_adapter.')).map((p) => p.name));

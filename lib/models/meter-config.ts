@@ -136,6 +136,28 @@ export function meterConfigFromJson(json: Record<string, unknown>, source: strin
   );
 }
 
+/** The config.json fields of a METER configuration (what meterConfigFromJson reads back). */
+export function meterConfigToJson(config: MeterConfig): Record<string, unknown> {
+  const { vision: v, text: t } = config;
+  return {
+    model_type: 'meter',
+    hidden_size: config.hidden,
+    num_heads: config.heads,
+    num_top_layer: config.fusionLayers,
+    mlp_ratio: config.intermediate / config.hidden,
+    drop_rate: config.dropout,
+    image_size: v.imageSize,
+    patch_size: v.patchSize,
+    vqav2_label_size: config.numAnswers,
+    text_config: {
+      model_type: 'roberta', vocab_size: t.vocabSize, hidden_size: t.hidden, num_hidden_layers: t.layers, num_attention_heads: t.heads,
+      intermediate_size: t.intermediate, max_position_embeddings: t.maxPositions, type_vocab_size: t.typeVocabSize, pad_token_id: t.padTokenId,
+      layer_norm_eps: t.layerNormEps,
+    },
+    vision_config: { hidden_size: v.hidden, num_hidden_layers: v.layers + 1, num_attention_heads: v.heads, intermediate_size: v.mlp, patch_size: v.patchSize, layer_norm_eps: v.layerNormEps },
+  };
+}
+
 export function validateMeterConfig(config: MeterConfig, source = 'METER config'): MeterConfig {
   checkFields(config, source, {
     positive: ['hidden', 'fusionLayers', 'heads', 'intermediate', 'numAnswers'],

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DasError, invalidArgument } from '../errors.js';
-import { meterConfigFor, type MeterConfig } from './meter-config.js';
+import { exportSectionOf } from './export-format.js';
+import { meterConfigFor, meterConfigFromJson, type MeterConfig } from './meter-config.js';
 import { ROBERTA_BASE, robertaConfigFromHf, type RobertaConfig } from './roberta-config.js';
 import { VILT_B32, VL_TASKS, viltConfigFromHf, type ViltConfig, type VisionLanguageTask } from './vilt-config.js';
 
@@ -28,7 +29,7 @@ function robertaOverrides(task: string | undefined): Partial<RobertaConfig> {
   return labels === undefined ? {} : { numLabels: labels };
 }
 
-/** A preset name, or a checkpoint folder with a HuggingFace config.json (RoBERTa or ViLT). */
+/** A preset name, or a checkpoint folder with a config.json (HuggingFace RoBERTa or ViLT, das-torch's METER, or an exported DAS model). */
 export function resolveModel(spec: string, task: string | undefined): ResolvedModel {
   if (spec === 'roberta-base') return { name: spec, architecture: 'roberta', config: { ...ROBERTA_BASE, ...robertaOverrides(task) } };
   if (spec === 'vilt-b32') return { name: spec, architecture: 'vilt', config: { ...VILT_B32, task: visionLanguageTask(task, 'ViLT') } };
@@ -43,11 +44,14 @@ export function resolveModel(spec: string, task: string | undefined): ResolvedMo
   } catch (error) {
     throw new DasError('DAS_FILE', `${configPath}: not valid JSON (${(error as Error).message})`);
   }
+  const exported = exportSectionOf(json, configPath);
+  if (exported) return { name: spec, architecture: exported.architecture, config: exported.config } as ResolvedModel;
+  if (json.model_type === 'meter') return { name: spec, architecture: 'meter', config: meterConfigFromJson(json, configPath, visionLanguageTask(task, 'METER')) };
   if (json.model_type === 'vilt') {
     return { name: spec, architecture: 'vilt', config: viltConfigFromHf(json, configPath, { task: visionLanguageTask(task, 'ViLT') }) };
   }
   if (json.model_type !== undefined && json.model_type !== 'roberta') {
-    throw new DasError('DAS_CHECKPOINT', `${configPath}: model_type ${JSON.stringify(json.model_type)} is not supported here (expected "roberta" or "vilt")`);
+    throw new DasError('DAS_CHECKPOINT', `${configPath}: model_type ${JSON.stringify(json.model_type)} is not supported here (expected "roberta", "vilt" or "meter")`);
   }
   return { name: spec, architecture: 'roberta', config: robertaConfigFromHf(json, configPath, robertaOverrides(task)) };
 }

@@ -1,7 +1,8 @@
 /**
- * A RoBERTa checkpoint folder with random weights, in the real published layout (config.json with
- * HuggingFace fields, model.safetensors, tokenizer.json): for tests, benchmarks and the demo,
- * which cannot download pre-trained weights.
+ * Checkpoint folders with random weights in the real layouts (config.json, model.safetensors,
+ * tokenizer.json): RoBERTa with HuggingFace fields, ViLT with HuggingFace ViLT fields, METER with
+ * das-torch's METER config.json. For tests, benchmarks and the demo, which cannot download
+ * pre-trained weights.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,9 @@ import { TextTokenizer } from '../data/tokenizer.js';
 import { writeTinyTokenizer } from '../data/synthetic/tiny-tokenizers.js';
 import { writeSafetensors } from '../native/checkpoint.js';
 import { Model } from './model.js';
+import { meterConfigToJson, type MeterConfig } from './meter-config.js';
 import { ROBERTA_BASE, type RobertaConfig } from './roberta-config.js';
+import { viltConfigToHf, type ViltConfig } from './vilt-config.js';
 
 export type RandomRobertaShape = Pick<RobertaConfig, 'hidden' | 'layers' | 'heads' | 'intermediate'> & Partial<RobertaConfig>;
 
@@ -34,5 +37,29 @@ export async function writeRandomRobertaCheckpoint(dir: string, shape: RandomRob
   const keep = (name: string) => (name.startsWith('roberta.') || (head && name.startsWith('classifier.'))) && !name.includes('_adapter.');
   const backbone = Object.fromEntries(Object.entries(state).filter(([name]) => keep(name)));
   await writeSafetensors(path.join(dir, 'model.safetensors'), backbone);
+  return dir;
+}
+
+/**
+ * A published ViLT or METER model with random weights and its task head (a fine-tuned checkpoint:
+ * no adapters, no token4classifier), with the tiny tokenizer of its kind (WordPiece for ViLT,
+ * byte-level BPE for METER).
+ */
+export async function writeRandomVlCheckpoint(dir: string, architecture: 'vilt' | 'meter', config: ViltConfig | MeterConfig, seed = 42): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
+  await writeTinyTokenizer(dir, architecture === 'vilt' ? 'wordpiece' : 'bpe');
+  const none = { adapterBottleneck: 0, skipBottleneck: 0 };
+  const model =
+    architecture === 'vilt'
+      ? await Model.create('vilt', { ...(config as ViltConfig), ...none }, { seed })
+      : await Model.create('meter', { ...(config as MeterConfig), ...none, classifierToken: false, text: { ...(config as MeterConfig).text, ...none } }, { seed });
+  try {
+    const vqa = config.task === 'vqa' ? { architectures: ['ViltForQuestionAnswering'], num_labels: config.numAnswers } : {};
+    const json = architecture === 'vilt' ? { ...viltConfigToHf(config as ViltConfig), ...vqa } : meterConfigToJson(config as MeterConfig);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(json, null, 2));
+    await writeSafetensors(path.join(dir, 'model.safetensors'), await model.state('all'));
+  } finally {
+    await model.dispose();
+  }
   return dir;
 }

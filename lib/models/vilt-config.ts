@@ -92,6 +92,17 @@ export function viltConfigFromHf(json: Record<string, unknown>, source: string, 
   return validateViltConfig({ ...config, ...overrides }, source);
 }
 
+/**
+ * The HuggingFace config.json fields of a ViLT configuration (what viltConfigFromHf reads back).
+ * HF has one layer_norm_eps, so it is written only when the blocks and the text embeddings agree.
+ */
+export function viltConfigToHf(config: ViltConfig): Record<string, unknown> {
+  const json: Record<string, unknown> = { model_type: 'vilt' };
+  for (const [ours, theirs] of HF_FIELDS) json[theirs] = config[ours];
+  if (config.layerNormEps === config.textLayerNormEps) json.layer_norm_eps = config.layerNormEps;
+  return json;
+}
+
 export function validateTask(task: unknown, source: string): VisionLanguageTask {
   if (!VL_TASKS.includes(task as VisionLanguageTask)) throw invalidArgument(`${source}: task`, VL_TASKS.join(', '), task);
   return task as VisionLanguageTask;
