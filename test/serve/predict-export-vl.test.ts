@@ -172,6 +172,40 @@ describe('das predict and das export (ViLT and METER)', function () {
     }
   });
 
+  describe('the other heads', () => {
+    it('NLVR2 with --run: image pairs from image_0 / image_1, labels True / False', async () => {
+      const data = path.join(root, 'data-nlvr2');
+      await generateSyntheticDataset({ task: 'nlvr2', dir: data, size: 4, seed: 5 });
+      const run = path.join(root, 'run-vilt-nlvr2');
+      const checkpoint = path.join(ckpt, 'vilt_vqa', 'vilt_vqa.ckpt');
+      await train({ architecture: 'vilt', checkpoint, task: 'nlvr2', data, out: run, skip: ['En2'], batchSize: 4, effectiveBatch: 4, epochs: 1, lr: 1e-2 });
+      const pairs = [{ text: 'the left image contains two dogs', image_0: inputs[0]!.image, image_1: inputs[1]!.image }, { text: 'there is one cat', image_0: inputs[2]!.image, image_1: inputs[0]!.image }];
+      const result = await predict({ architecture: 'vilt', checkpoint, run, input: pairs });
+      assert.deepEqual(result.skipped, ['En2']);
+      for (const p of result.predictions) {
+        assert.equal(p.logits.length, 2);
+        assert.equal(p.label, p.logits[1]! > p.logits[0]! ? 'True' : 'False');
+      }
+      // one pair alone gives what it gives in the batch (pairs share one padded size per batch)
+      const alone = await predict({ architecture: 'vilt', checkpoint, run, input: [pairs[1]!] });
+      assert.ok(maxRelativeError(alone.predictions[0]!.logits, result.predictions[1]!.logits) < 1e-5);
+      await assert.rejects(predict({ architecture: 'vilt', checkpoint, run, input: inputs }), /input 1: missing the field "image_0" \(ViLT NLVR2 takes text, image_0, image_1\)/);
+    });
+
+    it('retrieval from a pre-trained checkpoint: the task from its ITM head, the label is the match score', async () => {
+      const dir = path.join(root, 'vilt-pretrained');
+      fs.mkdirSync(dir);
+      fs.copyFileSync(path.join(ckpt, 'vilt_official.ckpt'), path.join(dir, 'vilt_200k_mlm_itm.ckpt'));
+      for (const file of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(ckpt, 'vilt_vqa', file), path.join(dir, file));
+      const result = await predict({ architecture: 'vilt', checkpoint: path.join(dir, 'vilt_200k_mlm_itm.ckpt'), input: inputs });
+      for (const p of result.predictions) {
+        assert.equal(p.logits.length, 1);
+        assert.equal(p.label, p.logits[0]);
+      }
+      assert.notEqual(result.predictions[0]!.label, result.predictions[1]!.label);
+    });
+  });
+
   describe('bad inputs', () => {
     const vilt = () => path.join(ckpt, 'vilt_hf');
 
