@@ -108,7 +108,10 @@ async function loadForPrediction(options: PredictOptions, { task, numAnswers }: 
     if (config.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${options.run} is a run of a ${config.architecture} model, not ${architecture}`);
     const { model } = await loadPretrained(architecture, checkpoint, { task: config.task, device, numAnswers: config.numAnswers });
     const adapters = fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
-    const sidecar = await loadAdapters(model, adapters);
+    const sidecar = await loadAdapters(model, adapters).catch(async (error: unknown) => {
+      await model.dispose();
+      throw error;
+    });
     return { model, skipped: sidecar.skipped, labels: [runDir.readLabels(), FIXED_TASK_LABELS[config.task]], tokenizer: config.tokenizer };
   }
   const json = checkpointConfigJson(checkpoint);

@@ -17,6 +17,12 @@ interface PredictFlags {
   json?: boolean;
 }
 
+/** Every logit of a small head; a VQA head's thousands are for --json, so people see the best one. */
+function humanLogits(logits: number[]): string {
+  if (logits.length <= 10) return logits.map((l) => l.toFixed(4)).join(' ');
+  return `${Math.max(...logits).toFixed(4)} (best of ${logits.length}; --json gives all logits)`;
+}
+
 export function predictCommand(): Command {
   return new Command('predict')
     .description(
@@ -56,7 +62,7 @@ export function predictCommand(): Command {
           },
         });
         if (flags.json) printJson(result);
-        else for (const p of result.predictions) process.stdout.write(`${p.label}\t${p.logits.map((l) => l.toFixed(4)).join(' ')}\n`);
+        else for (const p of result.predictions) process.stdout.write(`${p.label}\t${humanLogits(p.logits)}\n`);
       } catch (error) {
         reportError(error, flags);
       }
