@@ -12,10 +12,14 @@ export type RobertaTask = keyof typeof ROBERTA_TASK_LABELS;
 
 export const PRESETS = ['roberta-base', 'vilt-b32', 'meter-clip16-roberta'] as const;
 
-export type ResolvedModel =
+export type ResolvedModel = (
   | { name: string; architecture: 'roberta'; config: RobertaConfig }
   | { name: string; architecture: 'vilt'; config: ViltConfig }
-  | { name: string; architecture: 'meter'; config: MeterConfig };
+  | { name: string; architecture: 'meter'; config: MeterConfig }
+) & {
+  /** An exported DAS model's skipped layers. */
+  skipped?: string[];
+};
 
 function visionLanguageTask(task: string | undefined, model: string): VisionLanguageTask {
   if (task === undefined) return 'vqa';
@@ -45,7 +49,7 @@ export function resolveModel(spec: string, task: string | undefined): ResolvedMo
     throw new DasError('DAS_FILE', `${configPath}: not valid JSON (${(error as Error).message})`);
   }
   const exported = exportSectionOf(json, configPath);
-  if (exported) return { name: spec, architecture: exported.architecture, config: exported.config } as ResolvedModel;
+  if (exported) return { name: spec, architecture: exported.architecture, config: exported.config, skipped: exported.skipped } as ResolvedModel;
   if (json.model_type === 'meter') return { name: spec, architecture: 'meter', config: meterConfigFromJson(json, configPath, visionLanguageTask(task, 'METER')) };
   if (json.model_type === 'vilt') {
     return { name: spec, architecture: 'vilt', config: viltConfigFromHf(json, configPath, { task: visionLanguageTask(task, 'ViLT') }) };

@@ -147,6 +147,9 @@ describe('das predict and das export (ViLT and METER)', function () {
         const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
         assert.equal(exported.flops, modelCost(c.architecture, config.das.config, c.skip).flops);
         assert.equal(exported.baseFlops, modelCost(c.architecture, config.das.config, c.skip).baseFlops);
+        const flops = runCli(['flops', '--model', out, '--json']);
+        assert.equal(flops.status, 0, flops.stderr);
+        assert.equal((lastJsonLine(flops.stdout) as { flops: number }).flops, exported.flops, 'das flops counts an export with its own skipped layers');
 
         const { names } = await readCheckpoint(path.join(out, 'model.safetensors'));
         const ofSkipped = names.filter((name) => c.prefix.test(name));

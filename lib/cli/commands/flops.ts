@@ -88,13 +88,14 @@ export function flopsCommand(): Command {
     .description('FLOPs and parameters of the base and the DAS model, per layer (no weights needed)')
     .requiredOption('--model <preset|dir>', `a preset (${PRESETS.join(', ')}) or a checkpoint folder with config.json`)
     .option('--task <task>', 'task head: mnli or sst2 (RoBERTa); vqa, nlvr2 or irtr (ViLT, METER)')
-    .option('--skip <layers>', 'comma-separated layers replaced by skip adapters, e.g. En3,En10 or FL2,FV0,LEn6')
+    .option('--skip <layers>', 'comma-separated layers replaced by skip adapters, e.g. En3,En10 or FL2,FV0,LEn6 (default: none, or an exported model\'s own)')
     .option('--scope <scope>', 'candidate scope the skipped layers must belong to: global, or fusion (METER)', 'global')
     .option('--json', 'print the result as one JSON object on the last line of stdout')
     .action((options: FlopsOptions) => {
       try {
         const model = resolveModel(options.model, options.task);
-        const skip = options.skip ? options.skip.split(',').map((s) => s.trim()).filter(Boolean) : [];
+        // an exported DAS model counts with its own skipped layers unless --skip says otherwise
+        const skip = options.skip ? options.skip.split(',').map((s) => s.trim()).filter(Boolean) : (model.skipped ?? []);
         const { report, candidates, task } = compute(model, options, skip);
         if (skip.length >= candidates.length) throw invalidArgument('--skip', `fewer than ${candidates.length} layers`, skip.length);
         if (options.json) printJson(jsonReport(model, task, report));

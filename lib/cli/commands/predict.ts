@@ -38,7 +38,7 @@ export function predictCommand(): Command {
     .requiredOption('--input <file.jsonl>', 'inputs, one JSON object a line')
     .option('--batch-size <n>', 'inputs per forward pass', integer(1), 16)
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
-    .option('--tokenizer <file>', 'tokenizer.json (default: beside the checkpoint)')
+    .option('--tokenizer <file>', "tokenizer.json (default: beside the checkpoint, else the run's)")
     .option('--json', 'print the predictions as one JSON object on the last line of stdout')
     .action(async (flags: PredictFlags) => {
       try {
