@@ -9,6 +9,7 @@ import type { NativeLoadReport } from '../native/binding.js';
 import { Model, type ModelOptions } from './model.js';
 import { ROBERTA_TASK_LABELS, type RobertaTask } from './presets.js';
 import { ROBERTA_BASE, robertaConfigFromHf, type RobertaConfig } from './roberta-config.js';
+import { exportSectionOf } from './export-format.js';
 
 const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'];
 
@@ -78,6 +79,8 @@ export interface Pretrained {
  */
 export async function loadPretrainedRoberta(spec: string, options: PretrainedOptions = {}): Promise<Pretrained> {
   const files = locateCheckpoint(spec);
+  const json = checkpointConfigJson(spec);
+  if (json && exportSectionOf(json, files.config!)) throw new DasError('DAS_INVALID_ARGUMENT', `${spec} is an exported DAS model: open it with loadPretrained('roberta', ...)`);
   const model = await Model.create('roberta', checkpointRobertaConfig(spec, options), options);
   const report = await model.loadCheckpoint(files.weights);
   checkPretrainedLoad(model, report, files.weights);
