@@ -20,7 +20,7 @@ export function mainMetric(task: string): string {
 /**
  * Runs every batch of one epoch of `loader` (which should not shuffle). VQA reports the training-time
  * VQA score (the soft score of the arg-max answer); retrieval, how often the positive caption ranks
- * first in its group of 1 + negatives (the full Recall@K ranking is `das eval`'s job, not yet here).
+ * first in its group of 1 + negatives (the full Recall@K ranking is `das eval`'s: retrieval-eval.ts).
  */
 export async function evaluateSplit(model: Model, loader: TaskLoader, skip: readonly string[]): Promise<EvalMetrics> {
   let lossSum = 0;

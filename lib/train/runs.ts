@@ -18,6 +18,7 @@ import { createImagePreparer } from '../data/image-workers.js';
 import type { LoaderConfig } from '../data/loader.js';
 import { imageTransform, modelCost, numAnswers, tokenizerSettings } from './run-model.js';
 import { evaluateSplit, mainMetric, type EvalMetrics } from './evaluation.js';
+import { retrievalRecallMetrics } from './retrieval-eval.js';
 import { initialLoopState, runLoop, stepsPerEpoch, type ProgressEvent } from './loop.js';
 import { RunDir } from './run-dir.js';
 import { datasetLabelNames } from './task-labels.js';
@@ -341,6 +342,19 @@ export interface EvaluateOptions {
   /** Which adapters of a run: the best evaluation's (default when there is one) or the final ones. */
   adapters?: 'best' | 'final';
   batchSize?: number;
+  /** Retrieval: progress of the full image x caption ranking. */
+  onProgress?: (pairsDone: number, pairsTotal: number) => void;
+}
+
+/**
+ * Every metric of a split: loss and the task metric over one pass, and for retrieval also
+ * Recall@1/5/10 from the full image x caption ranking.
+ */
+async function scoreSplit(model: Model, data: TaskDataset, settings: Omit<LoaderConfig, 'batchSize'>, skip: readonly string[], options: { batchSize: number; onProgress?: EvaluateOptions['onProgress'] }): Promise<EvalMetrics> {
+  const metrics = await evaluateSplit(model, new TaskLoader(data, { ...settings, batchSize: options.batchSize, shuffle: false, prefetch: 1 }), skip);
+  if (data.task !== 'irtr') return metrics;
+  const recall = await retrievalRecallMetrics(model, data, { ...settings, seed: 0, epoch: 0 }, skip, options);
+  return { ...metrics, ...recall };
 }
 
 async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult> {
@@ -354,8 +368,7 @@ async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult>
     const tokenizer = await TextTokenizer.load(files.tokenizer, tokenizerSettings(model));
     const task = exported.task as Task;
     const data = await openTaskDataset({ task, data: options.data, split: options.split ?? 'val', model: exported.architecture, numAnswers: numAnswers(model) });
-    const loader = new TaskLoader(data, { ...loaderSettings(model, tokenizer), batchSize: options.batchSize ?? 32, shuffle: false, prefetch: 1 });
-    const metrics = await evaluateSplit(model, loader, exported.skipped);
+    const metrics = await scoreSplit(model, data, loaderSettings(model, tokenizer), exported.skipped, { batchSize: options.batchSize ?? 32, onProgress: options.onProgress });
     return { metrics, skipped: exported.skipped, params: paramsOf(model, exported.skipped), runDir: path.resolve(checkpoint) };
   } finally {
     await model.dispose();
@@ -370,10 +383,9 @@ export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult
   const config = runDir.readConfig<ResolvedRunConfig>();
   const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val']);
   const dir = options.adapters !== 'final' && fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
-  const sidecar = await loadAdapters(model, dir);
-  const loader = new TaskLoader(datasets[0]!, { ...common, batchSize: options.batchSize ?? config.batchSize, shuffle: false, prefetch: 1 });
   try {
-    const metrics = await evaluateSplit(model, loader, sidecar.skipped);
+    const sidecar = await loadAdapters(model, dir);
+    const metrics = await scoreSplit(model, datasets[0]!, common, sidecar.skipped, { batchSize: options.batchSize ?? config.batchSize, onProgress: options.onProgress });
     return { metrics, skipped: sidecar.skipped, params: paramsOf(model, sidecar.skipped), runDir: runDir.dir };
   } finally {
     await model.dispose();
