@@ -44,13 +44,23 @@ function withoutAdapters<A extends Architecture>(architecture: A, config: Config
   return { ...meter, ...none, classifierToken: false, text: { ...meter.text, ...none } } as ConfigByArchitecture[A];
 }
 
+const MODEL_TYPES: readonly string[] = ['roberta', 'vilt', 'meter'];
+
+/** Fails when the checkpoint says it holds another architecture (an export's section, or config.json's model_type). */
+export function checkArchitecture(architecture: Architecture, spec: string): void {
+  const exported = exportedSection(spec);
+  if (exported && exported.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${spec} is an exported ${exported.architecture} model, not ${architecture}`);
+  const type = checkpointConfigJson(spec)?.model_type;
+  if (!exported && typeof type === 'string' && MODEL_TYPES.includes(type) && type !== architecture) {
+    throw new DasError('DAS_INVALID_ARGUMENT', `${spec} holds a ${type} model (config.json model_type), not ${architecture}`);
+  }
+}
+
 /** The model configuration a checkpoint describes for `task`, without loading weights. */
 export function checkpointModelConfig<A extends Architecture>(architecture: A, spec: string, task: string, numAnswers?: number): ConfigByArchitecture[A] {
+  checkArchitecture(architecture, spec);
   const exported = exportedSection(spec);
-  if (exported) {
-    if (exported.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${spec} is an exported ${exported.architecture} model, not ${architecture}`);
-    return exported.config as ConfigByArchitecture[A];
-  }
+  if (exported) return exported.config as ConfigByArchitecture[A];
   // a RoBERTa task sizes the head; without one (predict) config.json does
   if (architecture === 'roberta') return checkpointRobertaConfig(spec, task in ROBERTA_TASK_LABELS ? { task: task as RobertaTask } : {}) as ConfigByArchitecture[A];
   const answers = numAnswers ? { numAnswers } : {};
@@ -67,6 +77,7 @@ export function checkpointModelConfig<A extends Architecture>(architecture: A, s
  * skipped layers are expected to be absent).
  */
 export async function loadPretrained(architecture: Architecture, spec: string, options: AnyPretrainedOptions): Promise<AnyPretrained> {
+  checkArchitecture(architecture, spec);
   const exported = exportedSection(spec);
   if (!exported && architecture === 'roberta' && !options.withoutAdapters) return loadPretrainedRoberta(spec, { ...options, task: options.task as RobertaTask });
   const files = locateCheckpoint(spec);

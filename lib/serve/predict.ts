@@ -14,7 +14,7 @@ import { DasError, invalidArgument } from '../errors.js';
 import { loadAdapters } from '../models/adapter-checkpoint.js';
 import type { Architecture, Model } from '../models/model.js';
 import { checkpointConfigJson, locateCheckpoint } from '../models/pretrained.js';
-import { exportedSection, loadPretrained } from '../models/pretrained-any.js';
+import { checkArchitecture, exportedSection, loadPretrained } from '../models/pretrained-any.js';
 import type { NativeBatch } from '../native/binding.js';
 import { imageTransform, tokenizerSettings } from '../train/run-model.js';
 import { RunDir } from '../train/run-dir.js';
@@ -93,6 +93,7 @@ function readLabelsFile(file: string): string[] {
 
 /** The task (and answer count): the run's, the exported model's, or that of the head the published checkpoint holds. */
 async function headOf(options: PredictOptions): Promise<PublishedHead> {
+  checkArchitecture(options.architecture, options.checkpoint);
   if (options.run) return { task: RunDir.open(options.run).readConfig<ResolvedRunConfig>().task };
   const exported = exportedSection(options.checkpoint);
   return exported ? { task: exported.task } : publishedHead(options.architecture, options.checkpoint, options.task);
@@ -117,7 +118,6 @@ async function loadForPrediction(options: PredictOptions, { task, numAnswers }: 
   const json = checkpointConfigJson(checkpoint);
   const exported = exportedSection(checkpoint);
   if (exported) {
-    if (exported.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint} is an exported ${exported.architecture} model, not ${architecture}`);
     const { model } = await loadPretrained(architecture, checkpoint, { task: exported.task, device });
     return { model, skipped: exported.skipped, labels: [id2label(json), FIXED_TASK_LABELS[exported.task]] };
   }

@@ -242,7 +242,8 @@ describe('das predict and das export (ViLT and METER)', function () {
 
     it('a checkpoint or run of another architecture', async () => {
       await assert.rejects(predict({ architecture: 'meter', checkpoint: path.join(root, 'moved-vilt'), input: inputs }), /is an exported vilt model, not meter/);
-      await assert.rejects(predict({ architecture: 'meter', checkpoint: vilt(), run: path.join(root, 'run-vilt'), input: inputs }), /is a run of a vilt model, not meter/);
+      await assert.rejects(predict({ architecture: 'meter', checkpoint: path.join(ckpt, 'meter_vqa', 'meter_vqa.ckpt'), run: path.join(root, 'run-vilt'), input: inputs }), /is a run of a vilt model, not meter/);
+      await assert.rejects(predict({ architecture: 'meter', checkpoint: vilt(), input: inputs }), /vilt_hf holds a vilt model \(config\.json model_type\), not meter/);
     });
   });
 });
