@@ -29,7 +29,7 @@ export interface PredictOptions {
   checkpoint: string;
   /** Apply this run's adapters, heads and skipped layers. */
   run?: string;
-  /** ViLT/METER without a run: vqa, nlvr2 or irtr. Default: the head the checkpoint holds. */
+  /** Without a run or an export: ViLT/METER vqa, nlvr2 or irtr (default: the head the checkpoint holds); RoBERTa mnli or sst2 (sizes and names its classes). */
   task?: string;
   /** Class names in index order, or a JSON file of them (an array, or an object index -> name). Default: the checkpoint's or run's. */
   labels?: string | readonly string[];
