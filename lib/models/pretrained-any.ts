@@ -10,7 +10,7 @@ import { exportSectionOf, isExecuted, type ExportSection } from './export-format
 import { meterConfigFor, meterConfigFromJson } from './meter-config.js';
 import { Model, type Architecture, type ConfigByArchitecture, type ModelOptions } from './model.js';
 import { robertaLayerNames } from './flops.js';
-import { checkLoad, checkPretrainedLoad, checkpointConfigJson, checkpointRobertaConfig, loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles } from './pretrained.js';
+import { checkLoad, checkPretrainedLoad, checkpointConfigJson, checkpointRobertaConfig, locateCheckpoint, type CheckpointFiles } from './pretrained.js';
 import { meterScope, viltLayerNames } from './vl-flops.js';
 import { ROBERTA_TASK_LABELS, type RobertaTask } from './presets.js';
 import { VILT_B32, viltConfigFromHf, type VisionLanguageTask } from './vilt-config.js';
@@ -31,13 +31,27 @@ export interface AnyPretrained {
   exported?: ExportSection;
 }
 
-/** The `das` section of an exported DAS model's config.json, or undefined for any other checkpoint. */
-export function exportedSection(spec: string): ExportSection | undefined {
-  const json = checkpointConfigJson(spec);
-  return json ? exportSectionOf(json, locateCheckpoint(spec).config!) : undefined;
+/** What a checkpoint's folder says about it, read once: its files, config.json, and the `das` section of an export. */
+export interface CheckpointDescription {
+  files: CheckpointFiles;
+  json?: Record<string, unknown>;
+  exported?: ExportSection;
 }
 
-function withoutAdapters<A extends Architecture>(architecture: A, config: ConfigByArchitecture[A]): ConfigByArchitecture[A] {
+export function describeCheckpoint(spec: string): CheckpointDescription {
+  const files = locateCheckpoint(spec);
+  const json = checkpointConfigJson(spec);
+  const exported = json ? exportSectionOf(json, files.config!) : undefined;
+  return { files, ...(json ? { json } : {}), ...(exported ? { exported } : {}) };
+}
+
+/** The `das` section of an exported DAS model's config.json, or undefined for any other checkpoint. */
+export function exportedSection(spec: string): ExportSection | undefined {
+  return describeCheckpoint(spec).exported;
+}
+
+/** The model exactly as published: no adapters, and METER without DAS's token4classifier. */
+export function withoutAdapters<A extends Architecture>(architecture: A, config: ConfigByArchitecture[A]): ConfigByArchitecture[A] {
   const none = { adapterBottleneck: 0, skipBottleneck: 0 };
   if (architecture !== 'meter') return { ...config, ...none };
   const meter = config as ConfigByArchitecture['meter'];
@@ -47,28 +61,26 @@ function withoutAdapters<A extends Architecture>(architecture: A, config: Config
 const MODEL_TYPES: readonly string[] = ['roberta', 'vilt', 'meter'];
 
 /** Fails when the checkpoint says it holds another architecture (an export's section, or config.json's model_type). */
-export function checkArchitecture(architecture: Architecture, spec: string): void {
-  const exported = exportedSection(spec);
+export function checkArchitecture(architecture: Architecture, spec: string, described = describeCheckpoint(spec)): void {
+  const { exported, json } = described;
   if (exported && exported.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${spec} is an exported ${exported.architecture} model, not ${architecture}`);
-  const type = checkpointConfigJson(spec)?.model_type;
+  const type = json?.model_type;
   if (!exported && typeof type === 'string' && MODEL_TYPES.includes(type) && type !== architecture) {
     throw new DasError('DAS_INVALID_ARGUMENT', `${spec} holds a ${type} model (config.json model_type), not ${architecture}`);
   }
 }
 
 /** The model configuration a checkpoint describes for `task`, without loading weights. */
-export function checkpointModelConfig<A extends Architecture>(architecture: A, spec: string, task: string, numAnswers?: number): ConfigByArchitecture[A] {
-  checkArchitecture(architecture, spec);
-  const exported = exportedSection(spec);
+export function checkpointModelConfig<A extends Architecture>(architecture: A, spec: string, task: string, numAnswers?: number, described = describeCheckpoint(spec)): ConfigByArchitecture[A] {
+  checkArchitecture(architecture, spec, described);
+  const { exported, json, files } = described;
   if (exported) return exported.config as ConfigByArchitecture[A];
   // a RoBERTa task sizes the head; without one (predict) config.json does
   if (architecture === 'roberta') return checkpointRobertaConfig(spec, task in ROBERTA_TASK_LABELS ? { task: task as RobertaTask } : {}) as ConfigByArchitecture[A];
   const answers = numAnswers ? { numAnswers } : {};
   const vlTask = task as VisionLanguageTask;
-  const json = checkpointConfigJson(spec);
-  const source = locateCheckpoint(spec).config!;
-  if (architecture === 'meter') return (json ? meterConfigFromJson(json, source, vlTask, answers) : meterConfigFor(vlTask, answers)) as ConfigByArchitecture[A];
-  return (json ? viltConfigFromHf(json, source, { task: vlTask, ...answers }) : { ...VILT_B32, task: vlTask, ...answers }) as ConfigByArchitecture[A];
+  if (architecture === 'meter') return (json ? meterConfigFromJson(json, files.config!, vlTask, answers) : meterConfigFor(vlTask, answers)) as ConfigByArchitecture[A];
+  return (json ? viltConfigFromHf(json, files.config!, { task: vlTask, ...answers }) : { ...VILT_B32, task: vlTask, ...answers }) as ConfigByArchitecture[A];
 }
 
 /**
@@ -77,20 +89,23 @@ export function checkpointModelConfig<A extends Architecture>(architecture: A, s
  * skipped layers are expected to be absent).
  */
 export async function loadPretrained(architecture: Architecture, spec: string, options: AnyPretrainedOptions): Promise<AnyPretrained> {
-  checkArchitecture(architecture, spec);
-  const exported = exportedSection(spec);
-  if (!exported && architecture === 'roberta' && !options.withoutAdapters) return loadPretrainedRoberta(spec, { ...options, task: options.task as RobertaTask });
-  const files = locateCheckpoint(spec);
-  const config = checkpointModelConfig(architecture, spec, options.task, options.numAnswers);
+  const described = describeCheckpoint(spec);
+  const { files, exported } = described;
+  const config = checkpointModelConfig(architecture, spec, options.task, options.numAnswers, described);
   const model = await Model.create(architecture, options.withoutAdapters ? withoutAdapters(architecture, config) : config, options);
-  const report = await model.loadCheckpoint(files.weights);
-  if (exported) {
-    const layers = model.layerNames();
-    checkLoad(model, report, files.weights, { needed: (name) => isExecuted(architecture, name, exported.skipped, layers), label: 'weights' });
-  } else {
-    checkPretrainedLoad(model, report, files.weights);
+  try {
+    const report = await model.loadCheckpoint(files.weights);
+    if (exported) {
+      const layers = model.layerNames();
+      checkLoad(model, report, files.weights, { needed: (name) => isExecuted(architecture, name, exported.skipped, layers), label: 'weights' });
+    } else {
+      checkPretrainedLoad(model, report, files.weights);
+    }
+    return { model, files, report, ...(exported ? { exported } : {}) };
+  } catch (error) {
+    await model.dispose(); // a checkpoint that does not fit leaves no native model behind
+    throw error;
   }
-  return { model, files, report, ...(exported ? { exported } : {}) };
 }
 
 /** Skippable layers (the global scope) of the model a checkpoint describes, without loading weights. */

@@ -11,6 +11,7 @@ import { writeTinyTokenizer } from '../data/synthetic/tiny-tokenizers.js';
 import { writeSafetensors } from '../native/checkpoint.js';
 import { Model } from './model.js';
 import { meterConfigToJson, type MeterConfig } from './meter-config.js';
+import { withoutAdapters } from './pretrained-any.js';
 import { ROBERTA_BASE, type RobertaConfig } from './roberta-config.js';
 import { viltConfigToHf, type ViltConfig } from './vilt-config.js';
 
@@ -48,11 +49,7 @@ export async function writeRandomRobertaCheckpoint(dir: string, shape: RandomRob
 export async function writeRandomVlCheckpoint(dir: string, architecture: 'vilt' | 'meter', config: ViltConfig | MeterConfig, seed = 42): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   await writeTinyTokenizer(dir, architecture === 'vilt' ? 'wordpiece' : 'bpe');
-  const none = { adapterBottleneck: 0, skipBottleneck: 0 };
-  const model =
-    architecture === 'vilt'
-      ? await Model.create('vilt', { ...(config as ViltConfig), ...none }, { seed })
-      : await Model.create('meter', { ...(config as MeterConfig), ...none, classifierToken: false, text: { ...(config as MeterConfig).text, ...none } }, { seed });
+  const model = await Model.create(architecture, withoutAdapters(architecture, config), { seed });
   try {
     const vqa = config.task === 'vqa' ? { architectures: ['ViltForQuestionAnswering'], num_labels: config.numAnswers } : {};
     const json = architecture === 'vilt' ? { ...viltConfigToHf(config as ViltConfig), ...vqa } : meterConfigToJson(config as MeterConfig);

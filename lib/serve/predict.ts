@@ -13,8 +13,7 @@ import { TextTokenizer } from '../data/tokenizer.js';
 import { DasError, invalidArgument } from '../errors.js';
 import { loadAdapters } from '../models/adapter-checkpoint.js';
 import type { Architecture, Model } from '../models/model.js';
-import { checkpointConfigJson, locateCheckpoint } from '../models/pretrained.js';
-import { checkArchitecture, exportedSection, loadPretrained } from '../models/pretrained-any.js';
+import { checkArchitecture, describeCheckpoint, loadPretrained, type CheckpointDescription } from '../models/pretrained-any.js';
 import type { NativeBatch } from '../native/binding.js';
 import { imageTransform, tokenizerSettings } from '../train/run-model.js';
 import { RunDir } from '../train/run-dir.js';
@@ -92,15 +91,13 @@ function readLabelsFile(file: string): string[] {
 }
 
 /** The task (and answer count): the run's, the exported model's, or that of the head the published checkpoint holds. */
-async function headOf(options: PredictOptions): Promise<PublishedHead> {
-  checkArchitecture(options.architecture, options.checkpoint);
+async function headOf(options: PredictOptions, { exported, json, files }: CheckpointDescription): Promise<PublishedHead> {
   if (options.run) return { task: RunDir.open(options.run).readConfig<ResolvedRunConfig>().task };
-  const exported = exportedSection(options.checkpoint);
-  return exported ? { task: exported.task } : publishedHead(options.architecture, options.checkpoint, options.task);
+  return exported ? { task: exported.task } : publishedHead(options.architecture, files.weights, json, options.task);
 }
 
 /** The published model, a run's DAS model, or an exported one, and where its class names come from. */
-async function loadForPrediction(options: PredictOptions, { task, numAnswers }: PublishedHead): Promise<Loaded> {
+async function loadForPrediction(options: PredictOptions, { task, numAnswers }: PublishedHead, { exported, json }: CheckpointDescription): Promise<Loaded> {
   const device = options.device ?? 'cpu';
   const { architecture, checkpoint } = options;
   if (options.run) {
@@ -115,8 +112,6 @@ async function loadForPrediction(options: PredictOptions, { task, numAnswers }: 
     });
     return { model, skipped: sidecar.skipped, labels: [runDir.readLabels(), FIXED_TASK_LABELS[config.task]], tokenizer: config.tokenizer };
   }
-  const json = checkpointConfigJson(checkpoint);
-  const exported = exportedSection(checkpoint);
   if (exported) {
     const { model } = await loadPretrained(architecture, checkpoint, { task: exported.task, device });
     return { model, skipped: exported.skipped, labels: [id2label(json), FIXED_TASK_LABELS[exported.task]] };
@@ -185,8 +180,7 @@ class BatchBuilder {
   }
 }
 
-async function tokenizerFor(options: PredictOptions, loaded: Loaded): Promise<{ tokenizer: TextTokenizer; maxLength: number }> {
-  const beside = locateCheckpoint(options.checkpoint).tokenizer;
+async function tokenizerFor(options: PredictOptions, loaded: Loaded, beside: string | undefined): Promise<{ tokenizer: TextTokenizer; maxLength: number }> {
   const file = options.tokenizer ?? beside ?? loaded.tokenizer;
   if (!file || !fs.existsSync(file)) throw new DasError('DAS_FILE', `no tokenizer: ${file ?? path.join(options.checkpoint, 'tokenizer.json')} does not exist (pass --tokenizer)`);
   const settings = tokenizerSettings(loaded.model);
@@ -197,16 +191,18 @@ export async function predict(options: PredictOptions): Promise<PredictResult> {
   if (!(options.architecture in MODEL_NAMES)) throw invalidArgument('architecture', Object.keys(MODEL_NAMES).join(', '), options.architecture);
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batch size', 'a positive integer', batchSize);
-  const head = await headOf(options);
+  const described = describeCheckpoint(options.checkpoint);
+  checkArchitecture(options.architecture, options.checkpoint, described);
+  const head = await headOf(options, described);
   const { task } = head;
   const fields = inputFields(options.architecture, task);
   const inputs = typeof options.input === 'string' ? readPredictInputs(options.input, fields) : options.input.map((input, i) => checkPredictInput(input, `input ${i + 1}`, fields));
-  const loaded = await loadForPrediction(options, head);
+  const loaded = await loadForPrediction(options, head, described);
   const { model, skipped } = loaded;
   const transform = imageTransform(model);
   const preparer = transform ? createImagePreparer() : undefined;
   try {
-    const { tokenizer, maxLength } = await tokenizerFor(options, loaded);
+    const { tokenizer, maxLength } = await tokenizerFor(options, loaded, described.files.tokenizer);
     const builder = new BatchBuilder(tokenizer, maxLength, transform, preparer, options.onWarning);
     const predictions: Prediction[] = [];
     let labels: (string | number)[] | undefined;

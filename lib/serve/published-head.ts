@@ -6,7 +6,6 @@
  */
 import { DasError } from '../errors.js';
 import type { Architecture } from '../models/model.js';
-import { checkpointConfigJson, locateCheckpoint } from '../models/pretrained.js';
 import { readCheckpoint } from '../native/checkpoint.js';
 
 /** The task of text classification with RoBERTa's own head. */
@@ -34,14 +33,14 @@ export interface PublishedHead {
   numAnswers?: number;
 }
 
-export async function publishedHead(architecture: Architecture, checkpoint: string, task?: string): Promise<PublishedHead> {
+/** `weights` is the checkpoint's weights file, `json` its config.json when it has one. */
+export async function publishedHead(architecture: Architecture, weights: string, json: Record<string, unknown> | undefined, task?: string): Promise<PublishedHead> {
   if (architecture === 'roberta') return { task: task ?? TEXT_CLASSIFICATION };
-  const json = checkpointConfigJson(checkpoint);
   const named = Array.isArray(json?.architectures) ? (json!.architectures as unknown[]).map((a) => HF_ARCHITECTURES[String(a)]).find(Boolean) : undefined;
-  const { tensors } = await readCheckpoint(locateCheckpoint(checkpoint).weights, { names: [...HEADS.map(([name]) => name), HF_VQA_OUTPUT] });
+  const { tensors } = await readCheckpoint(weights, { names: [...HEADS.map(([name]) => name), HF_VQA_OUTPUT] });
   const resolved = task ?? named ?? HEADS.find(([name]) => name in tensors)?.[1];
   if (!resolved) {
-    throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint}: cannot tell which task its head is for (no ${HEADS.map(([n]) => n).join(', ')}, no config.json "architectures"); pass --task`);
+    throw new DasError('DAS_INVALID_ARGUMENT', `${weights}: cannot tell which task its head is for (no ${HEADS.map(([n]) => n).join(', ')}, no config.json "architectures"); pass --task`);
   }
   const output = tensors['vqa_classifier.3.weight'] ?? (named === 'vqa' ? tensors[HF_VQA_OUTPUT] : undefined);
   return resolved === 'vqa' && output ? { task: resolved, numAnswers: output.shape[0]! } : { task: resolved };

@@ -100,6 +100,13 @@ describe('das predict and das export (ViLT and METER)', function () {
       const error = maxRelativeError(logitsOf(ours), expected);
       assert.ok(error < 1e-5, `relative error ${error}`);
       assert.ok(ours.predictions.every((p) => /^answer\d$/.test(String(p.label))), 'answers named by config.json id2label');
+      // people get one line an input: the answer, then the logits
+      const human = runCli(['predict', '--model', 'vilt', '--checkpoint', path.join(ckpt, 'vilt_hf'), '--input', inputFile]);
+      assert.equal(human.status, 0, human.stderr);
+      assert.deepEqual(
+        human.stdout.trim().split('\n'),
+        ours.predictions.map((p) => `${p.label}\t${p.logits.map((l) => l.toFixed(4)).join(' ')}`),
+      );
     });
 
     it('METER VQA in the official naming, sized by its config.json (no token4classifier: METER as published)', async () => {
