@@ -1,5 +1,5 @@
 /**
- * Configuration of the DAS search controller (SPEC 5), with its defaults and its one validation
+ * Configuration of the DAS search controller, with its defaults and its one validation
  * function. Everything is checked here, before any work starts, so a wrong option fails in
  * milliseconds instead of after the first training epoch.
  */

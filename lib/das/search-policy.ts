@@ -1,5 +1,5 @@
 /**
- * The DAS search controller (SPEC 5). It owns the gates, the generator and the schedule; the
+ * The DAS search controller. It owns the gates, the generator and the schedule; the
  * training loop owns the model and the data and asks it, step by step, what to do:
  *
  *   const policy = new SearchPolicy({ candidates: model.layerNames, skipNum: 2, seed });

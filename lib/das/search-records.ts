@@ -61,7 +61,7 @@ export interface EpochChoice {
   readonly probs: readonly number[];
 }
 
-/** The outcome in the shape of the `das search --json` line (SPEC 9), plus the per-epoch choices. */
+/** The outcome in the shape of the `das search --json` line, plus the per-epoch choices. */
 export interface SearchResult {
   readonly skipped: string[];
   readonly gates: Record<string, number>;

@@ -1,5 +1,5 @@
 /**
- * Which files make up each split, as the original runs use them (SPEC 7). ViLT trains VQA on
+ * Which files make up each split, as the original runs use them. ViLT trains VQA on
  * train + trainable_val and validates on rest_val (the last 1000 val images); METER trains on train
  * + val and validates on val. Flickr30k trains on Karpathy train + val and evaluates on test. NLVR2
  * validates on dev and tests on test1 (test-P).

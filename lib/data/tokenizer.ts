@@ -27,7 +27,7 @@ export interface TokenizerConfig {
   padId?: number;
 }
 
-/** Per-model defaults (SPEC 3 and 7). */
+/** Per-model defaults (maximum text length, lower-casing). */
 export const TEXT_PRESETS = {
   vilt: { maxLength: 40, padding: 'max_length', singleTokenType: false },
   meter: { maxLength: 50, padding: 'max_length', singleTokenType: true },

@@ -29,7 +29,7 @@ export function exportSectionOf(config: Record<string, unknown>, source: string)
   return section as ExportSection;
 }
 
-/** Where each architecture keeps the parameters of one skippable layer (SPEC names -> parameter prefix). */
+/** Where each architecture keeps the parameters of one skippable layer (paper names -> parameter prefix). */
 const LAYER_PREFIXES: Record<Architecture, [RegExp, (index: string) => string][]> = {
   roberta: [[/^En(\d+)$/, (i) => `roberta.encoder.layer.${i}.`]],
   vilt: [[/^En(\d+)$/, (i) => `transformer.blocks.${i}.`]],

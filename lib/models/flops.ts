@@ -1,5 +1,5 @@
 /**
- * Analytic FLOPs and parameters (SPEC 8), the paper's convention (fvcore): one multiply-accumulate
+ * Analytic FLOPs and parameters, in the paper's convention (fvcore): one multiply-accumulate
  * is one FLOP; linear layers and both attention products count; element-wise ops, norms and
  * softmax do not. Checked against libtorch's profiler on real forward passes in the tests.
  */

@@ -1,4 +1,4 @@
-/** METER configuration (SPEC 3.3): CLIP ViT-B/16 + RoBERTa-base + 6 co-attention fusion layers. */
+/** METER configuration: CLIP ViT-B/16 + RoBERTa-base + 6 co-attention fusion layers. */
 import { DasError, invalidArgument } from '../errors.js';
 import { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
 import { checkFields, validateTask, type VisionLanguageTask } from './vilt-config.js';

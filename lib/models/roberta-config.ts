@@ -1,4 +1,4 @@
-/** RoBERTa configuration (SPEC 3.1), read from HuggingFace config.json field names. */
+/** RoBERTa configuration, read from HuggingFace config.json field names. */
 import { DasError, invalidArgument } from '../errors.js';
 
 export interface RobertaConfig {

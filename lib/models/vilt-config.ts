@@ -1,4 +1,4 @@
-/** ViLT configuration (SPEC 3.2): the official ViLT-B/32 by default, or a HuggingFace config.json. */
+/** ViLT configuration: the official ViLT-B/32 by default, or a HuggingFace config.json. */
 import { DasError, invalidArgument } from '../errors.js';
 
 export type VisionLanguageTask = 'vqa' | 'nlvr2' | 'irtr';

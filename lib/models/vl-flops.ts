@@ -1,5 +1,5 @@
 /**
- * Analytic FLOPs and parameters of ViLT and METER (SPEC 8), in the paper's convention (see
+ * Analytic FLOPs and parameters of ViLT and METER, in the paper's convention (see
  * flops.ts). Rows are the skippable layers under their paper names (En3; FL2, FV0, LEn6); the
  * totals also hold what no skip can remove (patch embeddings, METER's vision tower, transforms,
  * poolers, head). NLVR2 counts one image-text pass with its head, as the paper's tables do, and

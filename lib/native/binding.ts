@@ -75,7 +75,7 @@ export interface NativeModel {
   /** [async] into an optimizer configured the same way */ loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void>;
   /** [async] model-specific counters (feature cache, frozen prefixes) */ counters(): Promise<Record<string, number>>;
   /** [sync] frees the model once running operations finish; later calls fail */ dispose(): void;
-  /** [sync] exactly these parameters train (null: the SPEC 4 split); reconfigure the optimizer after */ setTrainable(names: string[] | null): void;
+  /** [sync] exactly these parameters train (null: the DAS split: adapters, heads, poolers); reconfigure the optimizer after */ setTrainable(names: string[] | null): void;
 }
 
 export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';

@@ -24,7 +24,7 @@ export interface RunSummary {
   choices: { epoch: number; step: number; skipped: string[] }[];
   /** Steps of the warm-up epoch(s) of a search, for the chart marker. */
   warmupEndStep?: number;
-  /** FLOPs per example for `input` (SPEC 8), and parameters of the DAS model. */
+  /** FLOPs per example for `input`, and parameters of the DAS model. */
   input: string;
   flops: number;
   baseFlops: number;

@@ -1,5 +1,5 @@
 /**
- * The loop core shared by adapter training and the DAS search (SPEC 5, 6): optimizer steps made of
+ * The loop core shared by adapter training and the DAS search: optimizer steps made of
  * gradient-accumulated micro-batches, the learning-rate schedule, checkpoints at step boundaries,
  * and a per-epoch evaluation. The search is this loop plus a SearchPolicy: the policy picks the
  * skipped layers of every step and runs a reward round when one is due.

@@ -1,6 +1,6 @@
 /**
  * What a run needs to know about each architecture: how its text is tokenized, how its images are
- * prepared, its VQA answer count, and its FLOPs and parameters for a skip set (SPEC 8 inputs).
+ * prepared, its VQA answer count, and its FLOPs and parameters for a skip set (at the paper's measurement inputs).
  */
 import type { ImageTransformConfig } from '../data/image-transform.js';
 import type { TokenizerConfig } from '../data/tokenizer.js';
@@ -11,7 +11,7 @@ import type { MeterConfig } from '../models/meter-config.js';
 import type { ViltConfig } from '../models/vilt-config.js';
 import { meterFlops, viltFlops } from '../models/vl-flops.js';
 
-/** SPEC 8: RoBERTa is counted at 512 tokens, the vision-language models at 40 text tokens. */
+/** As the paper measures: RoBERTa is counted at 512 tokens, the vision-language models at 40 text tokens. */
 const VL_TEXT_TOKENS = 40;
 
 export function tokenizerSettings(model: Model): TokenizerConfig {

@@ -229,7 +229,7 @@ function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
   return modelCost(model.architecture, model.config, skip).params;
 }
 
-/** The DAS search (SPEC 5): which `skipNum` layers the task needs least. */
+/** The DAS search: which `skipNum` layers the task needs least. */
 export async function search(options: SearchOptions): Promise<SearchRunResult> {
   const { runDir, config } = openRun('search', options, () => ({
     ...resolveConfig('search', options),
@@ -274,7 +274,7 @@ function skipFromRun(dir: string): string[] {
   return result.skipped as string[];
 }
 
-/** Adapter training with a fixed skip set (SPEC 6), from the pre-trained checkpoint. */
+/** Adapter training with a fixed skip set, from the pre-trained checkpoint. */
 function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skipSource: SkipSource } {
   const given = [options.skip, options.skipFrom, options.skipRandom].filter((v) => v !== undefined).length;
   if (given > 1) throw invalidArgument('--skip / --skip-from / --skip-random', 'at most one of them', `${given} of them`);

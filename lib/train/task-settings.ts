@@ -1,5 +1,5 @@
 /**
- * Defaults per model x task (SPEC 6). Batch sizes are the effective batch of the original runs;
+ * Defaults per model x task. Batch sizes are the effective batch of the original runs;
  * the per-step batch is what fits in memory, and gradient accumulation makes up the difference.
  * ViLT's figures are its published fine-tuning configurations. The original METER and RoBERTa
  * rates are for full fine-tuning; adapters need larger ones, so those defaults are adapter rates
@@ -21,7 +21,7 @@ export interface TaskSettings {
   headLrMultiplier: number;
   weightDecay: number;
   warmupFraction: number;
-  /** Search epochs (SPEC 5: 3, the first a warm-up). */
+  /** Search epochs (3, the first a warm-up). */
   searchEpochs: number;
 }
 

@@ -192,7 +192,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return info.Env().Undefined();
   }
 
-  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores SPEC 4.
+  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores the DAS split.
   // Reconfigure the optimizer afterwards.
   Napi::Value SetTrainable(const Napi::CallbackInfo& info) {
     if (info[0].IsNull() || info[0].IsUndefined()) R().model().ApplyFreezing();

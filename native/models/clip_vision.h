@@ -1,4 +1,4 @@
-// CLIP's visual tower as METER uses it (SPEC 3.3), under METER's names `vit_model.visual.*`:
+// CLIP's visual tower as METER uses it, under METER's names `vit_model.visual.*`:
 // conv1 (no bias), class_embedding, positional_embedding (for this model's image size; checkpoints
 // with another grid are resized at load time), ln_pre, pre-LN residual blocks with fused
 // in-projection attention and QuickGELU, ln_post on every token. Frozen, no adapters.

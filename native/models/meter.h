@@ -1,4 +1,4 @@
-// METER (SPEC 3.3): CLIP ViT-B/16 visual tower and RoBERTa-base language encoder (both frozen),
+// METER: CLIP ViT-B/16 visual tower and RoBERTa-base language encoder (both frozen),
 // cross-modal transforms, token4classifier, 6 + 6 co-attention fusion layers run in lock-step,
 // two poolers; parameter names of the official meter_clip16_288_roberta_pretrain.ckpt.
 //
@@ -59,7 +59,7 @@ class MeterModel : public TaskModel {
  public:
   explicit MeterModel(const MeterConfig& config);
   std::string Architecture() const override { return "meter"; }
-  // FL0..FL5, FV0..FV5, LEn0..LEn11 (the order of SPEC 5's scopes).
+  // FL0..FL5, FV0..FV5, LEn0..LEn11 (the order of the search scopes).
   std::vector<std::string> LayerNames() const override;
   std::vector<std::string> Scope(const std::string& scope) const override;
   ModelOutput Run(const Batch& batch, const std::vector<bool>& skipped) override;

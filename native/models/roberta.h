@@ -1,4 +1,4 @@
-// RoBERTa (SPEC 3.1): post-LN encoder with HuggingFace parameter names, DAS adapters in every
+// RoBERTa: post-LN encoder with HuggingFace parameter names, DAS adapters in every
 // layer, and the sequence-classification head. RobertaModel (no head) is reused as METER's
 // language encoder.
 #pragma once

@@ -1,6 +1,6 @@
 // The one interface every model implements (RoBERTa, ViLT, METER), so that the engine and the
 // DAS policy never need to know which model they drive: named skippable layers, forward + loss
-// with a skip set, the trainable/frozen split of SPEC 4, and state loading by name.
+// with a skip set, the trainable/frozen split of DAS, and state loading by name.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -67,14 +67,14 @@ class TaskModel : public torch::nn::Module {
   ~TaskModel() override = default;
 
   virtual std::string Architecture() const = 0;
-  // Every skippable layer, in forward order (SPEC names: En0.., FL0.., LEn0..).
+  // Every skippable layer, in forward order (the paper's names: En0.., FL0.., LEn0..).
   virtual std::vector<std::string> LayerNames() const = 0;
   // Candidate layers of a search scope; "global" is every skippable layer unless a model says otherwise.
   virtual std::vector<std::string> Scope(const std::string& scope) const;
   // Forward pass and, when the batch carries targets, the task loss. skipped[i] replaces layer i
   // (of LayerNames()) by its skip adapter.
   virtual ModelOutput Run(const Batch& batch, const std::vector<bool>& skipped) = 0;
-  // SPEC 4: adapters, heads, poolers, modality embeddings train; the pre-trained rest is frozen.
+  // DAS: adapters, heads, poolers, modality embeddings train; the pre-trained rest is frozen.
   virtual bool IsTrainable(const std::string& name) const = 0;
   virtual bool IsHead(const std::string& name) const = 0;
   // Translates a name of a published checkpoint into ours; "" drops it on purpose.
@@ -91,7 +91,7 @@ class TaskModel : public torch::nn::Module {
   std::vector<bool> SkipMask(const std::vector<std::string>& names) const;
   void ApplyFreezing();
   // Makes exactly `names` trainable (pre-training a small model, other PETL methods); unknown names
-  // are an error. ApplyFreezing() restores the SPEC 4 split.
+  // are an error. ApplyFreezing() restores the DAS split.
   void SetTrainable(const std::vector<std::string>& names);
   std::vector<ParameterInfo> Parameters() const;
   // Copies tensors into parameters/buffers by (mapped) name. Strict: throws, naming them, on

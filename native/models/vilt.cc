@@ -225,7 +225,7 @@ bool ViltModel::IsHead(const std::string& name) const {
 }
 
 bool ViltModel::IsTrainable(const std::string& name) const {
-  // SPEC 4; the matching head only scores the ITM loss of retrieval and stays frozen, as in DAS.
+  // The matching head only scores the ITM loss of retrieval and stays frozen, as in DAS.
   if (StartsWith(name, "itm_score.")) return false;
   return IsAdapterParameter(name) || IsHead(name) || StartsWith(name, "pooler.") || StartsWith(name, "token_type_embeddings.");
 }

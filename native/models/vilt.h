@@ -1,4 +1,4 @@
-// ViLT-B/32 (SPEC 3.2): single-stream transformer over BERT text embeddings and 32x32 image
+// ViLT-B/32: single-stream transformer over BERT text embeddings and 32x32 image
 // patches, timm parameter names as in the official `vilt_200k_mlm_itm.ckpt`, DAS adapters in every
 // block, and the VQA / NLVR2 / retrieval heads.
 //

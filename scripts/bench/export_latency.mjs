@@ -50,7 +50,7 @@ const SUITES = {
     skips: [[], ['En5', 'En10'], ['En2', 'En5', 'En8', 'En10']],
     checkpoint: (dir) => writeRandomRobertaCheckpoint(dir, { hidden: 768, layers: 12, heads: 12, intermediate: 3072, vocabSize: ROBERTA_BASE.vocabSize, maxPositions: 514 }, 42, true),
     batch: (n) => textBatch(n, 128, 0, 2),
-    // FLOPs at the measured input, not SPEC 8's 512 tokens
+    // FLOPs at the measured input, not the paper's 512 tokens
     flops: (config, skip) => robertaFlops(config, { tokens: 128, skip }).flops,
   },
   vilt: {

@@ -9,7 +9,7 @@ const PARALLEL_ADAPTERS = 2 * (2 * 512 * 768 * 16); // two per layer, b = 16
 const SKIP_ADAPTER = 2 * 512 * 768 * 32; // b = 32
 
 describe('das flops', () => {
-  it('--json gives the SPEC 9 fields with hand-checked numbers for roberta-base', () => {
+  it('--json gives the documented fields with hand-checked numbers for roberta-base', () => {
     const result = runCli(['flops', '--model', 'roberta-base', '--task', 'mnli', '--skip', 'En3,En10', '--json']);
     assert.equal(result.status, 0, result.stderr);
     const report = lastJsonLine(result.stdout) as any;
@@ -35,7 +35,7 @@ describe('das flops', () => {
     assert.match(result.stdout, /additional FLOPs: -3\.725 G/);
   });
 
-  it('vilt-b32: VQA input of SPEC 8 (40 text tokens + 384x384 image = 145 image tokens), hand-checked', () => {
+  it('vilt-b32: the paper VQA input (40 text tokens + 384x384 image = 145 image tokens), hand-checked', () => {
     // 185 tokens: 185 * (4 * 768^2 + 2 * 768 * 3072) + 2 * 185^2 * 768 per block
     const block = 1_361_978_880;
     const fixed = 144 * 3 * 32 * 32 * 768 + 768 * 768 + 768 * 1536 + 1536 * 3129; // patches, pooler, VQA head

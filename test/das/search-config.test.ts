@@ -7,7 +7,7 @@ const EN = Array.from({ length: 12 }, (_, i) => `En${i}`);
 const METER_FUSION = [...Array.from({ length: 6 }, (_, i) => `FL${i}`), ...Array.from({ length: 6 }, (_, i) => `FV${i}`)];
 
 describe('das/search-config: validation before any work', () => {
-  it('fills in the defaults of SPEC 5', () => {
+  it('fills in the defaults of the paper search', () => {
     const resolved = resolveSearchPolicyConfig({ candidates: EN, skipNum: 2 });
     assert.deepEqual(resolved, { candidates: EN, skipNum: 2, ...SEARCH_POLICY_DEFAULTS });
     assert.deepEqual(SEARCH_POLICY_DEFAULTS, { epochs: 3, warmupEpochs: 1, turn: 10, samples: 3, gateLr: 1, seed: 0 });

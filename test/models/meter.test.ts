@@ -144,7 +144,7 @@ describe('METER (native)', () => {
     assert.equal((await cached.model.counters())['cache.image.bypassed.no_keys'], 1);
   });
 
-  it('marks exactly the SPEC 4 parameters trainable and counts parameters exactly', async () => {
+  it('marks exactly the DAS parameters trainable and counts parameters exactly', async () => {
     for (const task of ['vqa', 'nlvr2', 'irtr'] as const) {
       const config = { ...tiny, task };
       const model = await Model.create('meter', config);
@@ -154,7 +154,7 @@ describe('METER (native)', () => {
     }
   });
 
-  it('has the fusion and global scopes of SPEC 5', async () => {
+  it('has the fusion and global scopes of the paper', async () => {
     const model = await Model.create('meter', tiny);
     assert.deepEqual(model.layerNames('fusion'), ['FL0', 'FL1', 'FV0', 'FV1']);
     assert.deepEqual(model.layerNames('global'), ['FL0', 'FL1', 'FV0', 'FV1', 'LEn0', 'LEn1', 'LEn2']);

@@ -5,7 +5,7 @@ import { meterFlops, meterScope, viltFlops, viltLayerNames, type MeterScope, typ
 import { invalidArgument } from '../../errors.js';
 import { printJson, reportError } from '../output.js';
 
-/** SPEC 8 inputs: RoBERTa 512 tokens; ViLT and METER 40 text tokens (images at the config's size). */
+/** The paper's measurement inputs: RoBERTa 512 tokens; ViLT and METER 40 text tokens (images at the config's size). */
 const ROBERTA_TOKENS = 512;
 const VL_TEXT_TOKENS = 40;
 
@@ -65,7 +65,7 @@ function checkScope(candidates: string[], skip: string[], scope: string): void {
   }
 }
 
-/** SPEC 9's JSON; for NLVR2 the numbers are per image-text pass and `input` states the per-example cost. */
+/** The --json object; for NLVR2 the numbers are per image-text pass and `input` states the per-example cost. */
 function jsonReport(model: ResolvedModel, task: string, report: FlopReport | VlFlopReport): Record<string, unknown> {
   let input = report.input;
   if ('passes' in report && report.passes > 1) {

@@ -1,4 +1,4 @@
-/** The options search and train share (SPEC 9), and their translation into RunOptions. */
+/** The options search and train share, and their translation into RunOptions. */
 import { Option, type Command } from 'commander';
 import type { RunOptions } from '../../train/runs.js';
 import type { Arch, Task } from '../../train/task-settings.js';

@@ -16,7 +16,7 @@ interface SearchFlags extends RunFlags {
 
 export function searchCommand(): Command {
   const command = new Command('search')
-    .description('DAS search: find the K layers the task needs least (SPEC 5); writes gates.jsonl and result.json to the run directory')
+    .description('DAS search: find the K layers the task needs least; writes gates.jsonl and result.json to the run directory')
     .requiredOption('--skip-num <k>', 'number of layers to skip', integer(1))
     .option('--scope <scope>', 'candidate layers: global (all skippable layers); METER also fusion', 'global')
     .option('--turn <n>', 'training steps between reward rounds (default 10)', integer(1))

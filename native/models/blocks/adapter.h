@@ -1,4 +1,4 @@
-// The DAS adapter (SPEC 4): up(ReLU(down(LayerNorm(x)))) * scale. Used two ways:
+// The DAS adapter: up(ReLU(down(LayerNorm(x)))) * scale. Used two ways:
 //  - parallel adapter: its output is added beside a frozen sub-layer's output;
 //  - skip adapter: x + adapter(x) replaces a whole skipped layer.
 #pragma once

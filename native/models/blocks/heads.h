@@ -1,4 +1,4 @@
-// Task heads and losses shared by ViLT and METER (SPEC 3.4), under the official checkpoints'
+// Task heads and losses shared by ViLT and METER, under the official checkpoints'
 // names: `xxx_classifier.{0,1,3}` (Linear, LayerNorm, GELU, Linear), `itm_score.fc`, `rank_output`.
 #pragma once
 
