@@ -12,7 +12,7 @@ import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { searchCommand } from './commands/search.js';
 import { trainCommand } from './commands/train.js';
-import { ExitCode } from './output.js';
+import { ExitCode, printJson, reportError } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('das')
@@ -35,16 +35,27 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Whether the command line asks for the JSON contract (before a `--` that ends the options). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const json = wantsJson(argv);
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? ExitCode.ok);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // help and version exit 0; every other parse error is a usage error
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // help and version exit 0; every other parse error is a usage error, which commander has
+      // already explained on stderr; with --json the last stdout line still is a JSON object
+      if (error.exitCode === 0) return ExitCode.ok;
+      if (json) printJson({ error: { code: 'DAS_INVALID_ARGUMENT', message: error.message.replace(/^error: /, '') } });
+      return ExitCode.usage;
     }
-    throw error;
+    reportError(error, { json });
+    return Number(process.exitCode);
   }
 }
 

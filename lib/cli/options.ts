@@ -20,6 +20,8 @@ export function positiveNumber(value: string): number {
 export function layerList(value: string): string[] {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
   if (names.length === 0) throw new InvalidArgumentError('expected comma-separated layer names, e.g. En3,En10');
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated) throw new InvalidArgumentError(`expected each layer at most once, got ${repeated} twice in "${value}"`);
   return names;
 }
 

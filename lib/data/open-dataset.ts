@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { DasError, invalidArgument } from '../errors.js';
 import { openF30kArrow, openNlvr2Arrow, openVqaArrow } from './arrow-datasets.js';
-import { TASKS, type DatasetFormat, type ModelName, type ProblemHandler, type TaskDataset, type TaskName } from './dataset-types.js';
+import { datasetSize, TASKS, type DatasetFormat, type ModelName, type ProblemHandler, type TaskDataset, type TaskName } from './dataset-types.js';
 import { openGlue } from './glue-tsv.js';
 import { openFlickr30kKarpathy } from './karpathy-f30k.js';
 import { openNlvr2Official } from './nlvr2-official.js';
@@ -44,7 +44,16 @@ export async function detectFormat(task: TaskName, dir: string): Promise<Dataset
   return entries.some((e) => e.startsWith(ARROW_PREFIX[task]) && e.endsWith('.arrow')) ? 'arrow' : 'official';
 }
 
+/** Opens a split; a split without a single example is an error that names its files. */
 export async function openTaskDataset(config: OpenDatasetConfig): Promise<TaskDataset> {
+  const dataset = await openSplit(config);
+  if (datasetSize(dataset) === 0) {
+    throw new DasError('DAS_DATA', `the ${dataset.split} split of ${config.task} holds no examples (read from ${dataset.files.join(', ')})`);
+  }
+  return dataset;
+}
+
+async function openSplit(config: OpenDatasetConfig): Promise<TaskDataset> {
   if (!TASKS.includes(config.task)) throw invalidArgument('task', TASKS.map((t) => JSON.stringify(t)).join(' or '), config.task);
   if (typeof config.data !== 'string' || config.data === '') throw invalidArgument('data directory', 'a path', config.data);
   const split = config.split ?? 'train';

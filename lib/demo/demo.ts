@@ -12,6 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createImagePreparer } from '../data/image-workers.js';
+import { DasError, invalidArgument } from '../errors.js';
+import { writeJsonAtomic } from '../util/atomic-file.js';
 import { TaskLoader } from '../data/loader.js';
 import { openTaskDataset } from '../data/open-dataset.js';
 import { writeTinyTokenizer } from '../data/synthetic/tiny-tokenizers.js';
@@ -112,11 +114,29 @@ async function pretrain(dir: string, data: string, seed: number, log: (line: str
   return score;
 }
 
+/** What the demo writes in its folder; a later demo replaces exactly these, and nothing else there. */
+const DEMO_ENTRIES = ['data', 'checkpoint', 'runs/das-search', 'runs/das-train', 'runs/random-train-1', 'runs/random-train-2', 'report'];
+const DEMO_MARKER = '.das-demo.json';
+
+/**
+ * Makes `dir` ready for the demo: a new or empty folder, or one an earlier demo wrote (its own
+ * entries are removed; anything else there stays). Any other folder is refused.
+ */
+export function prepareDemoFolder(dir: string): void {
+  const entries = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  if (entries.length > 0 && !entries.includes(DEMO_MARKER)) {
+    throw new DasError('DAS_INVALID_ARGUMENT', `--out ${dir} is not empty and was not written by das demo (it has: ${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', ...' : ''}); choose a new or empty folder`);
+  }
+  for (const entry of DEMO_ENTRIES) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  writeJsonAtomic(path.join(dir, DEMO_MARKER), { writtenBy: 'das demo', entries: DEMO_ENTRIES });
+}
+
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir.trim() === '')) throw invalidArgument('--out', 'a folder path', options.dir);
   const dir = path.resolve(options.dir ?? 'das-demo');
   const seed = options.seed ?? 0;
   const log = options.log ?? (() => {});
-  fs.rmSync(path.join(dir, 'runs'), { recursive: true, force: true });
+  prepareDemoFolder(dir);
   const data = path.join(dir, 'data');
   const checkpoint = path.join(dir, 'checkpoint');
   fs.mkdirSync(checkpoint, { recursive: true });

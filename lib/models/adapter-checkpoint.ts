@@ -67,8 +67,9 @@ export function readAdapterSidecar(dir: string): AdapterSidecar {
 }
 
 /**
- * Loads adapters saved by saveAdapters into `model` (built from the same pre-trained checkpoint).
- * The architecture and every configuration field must match; every trainable tensor must be there.
+ * Loads adapters saved by saveAdapters into `model` (built from the same pre-trained checkpoint),
+ * and makes their skipped layers the model's. The architecture and every configuration field must
+ * match; every trainable tensor must be there.
  */
 export async function loadAdapters(model: Model, dir: string): Promise<AdapterSidecar> {
   const sidecar = readAdapterSidecar(dir);
@@ -82,5 +83,6 @@ export async function loadAdapters(model: Model, dir: string): Promise<AdapterSi
     throw new DasError('DAS_CHECKPOINT', `${dir} was saved from a differently configured model (${detail})`);
   }
   await model.loadCheckpoint(path.join(dir, ADAPTER_TENSORS), { strict: true, expect: 'trainable' });
+  model.setSkipped(sidecar.skipped);
   return sidecar;
 }

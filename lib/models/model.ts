@@ -3,6 +3,7 @@
  * calls queued so that one operation runs at a time (the addon refuses a second one).
  */
 import path from 'node:path';
+import { resolveSkipSet, skipSetNames } from '../das/skip-set.js';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
 import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
@@ -69,6 +70,8 @@ function validateSkip(skip: readonly string[]): string[] {
 
 export class Model<A extends Architecture = Architecture> {
   private tail: Promise<unknown> = Promise.resolve();
+  private skipSet: readonly string[] = [];
+  private disposal?: Promise<void>;
 
   private constructor(
     readonly architecture: A,
@@ -96,6 +99,20 @@ export class Model<A extends Architecture = Architecture> {
 
   get device(): string {
     return callSync(() => this.native.device());
+  }
+
+  /**
+   * The layers this model skips when a call names none: set by setSkipped, and by loading an
+   * exported DAS model or an adapter checkpoint. Empty for a freshly built model.
+   */
+  get skipped(): readonly string[] {
+    return this.skipSet;
+  }
+
+  /** Remembers the skipped layers (in forward order); a per-call `skip` still overrides them. */
+  setSkipped(names: readonly string[]): void {
+    const layers = this.layerNames();
+    this.skipSet = Object.freeze(skipSetNames(layers, resolveSkipSet(layers, names, 'the skipped layers')));
   }
 
   /** Skippable layers in forward order, or the candidates of a search scope. */
@@ -126,18 +143,19 @@ export class Model<A extends Architecture = Architecture> {
     callSync(() => this.native.configureOptimizer(config));
   }
 
-  /** Forward + backward with `skip` replaced by skip adapters; `lossScale` = 1 / accumulation steps. */
+  /** Forward + backward with `skip` (default: the model's skipped layers) replaced by skip adapters; `lossScale` = 1 / accumulation steps. */
   trainStep(batch: NativeBatch, options: { skip?: readonly string[]; lossScale?: number } = {}): Promise<NativeStepResult> {
     validateBatch(batch);
-    const skip = validateSkip(options.skip ?? []);
+    const skip = validateSkip(options.skip ?? this.skipSet);
     const scale = options.lossScale ?? 1;
     if (!(scale > 0)) throw invalidArgument('lossScale', 'a positive number', scale);
     return this.queue(() => callAsync(() => this.native.trainStep(batch, skip, scale)));
   }
 
+  /** Forward without gradients, skipping `skip` (default: the model's skipped layers). */
   evalStep(batch: NativeBatch, options: { skip?: readonly string[]; logits?: boolean } = {}): Promise<NativeStepResult> {
     validateBatch(batch);
-    const skip = validateSkip(options.skip ?? []);
+    const skip = validateSkip(options.skip ?? this.skipSet);
     return this.queue(() => callAsync(() => this.native.evalStep(batch, skip, options.logits ?? false)));
   }
 
@@ -190,12 +208,18 @@ export class Model<A extends Architecture = Architecture> {
     callSync(() => this.native.setTrainable(names ? [...names] : null));
   }
 
-  /** Frees the model's native memory after the operations already queued; later calls fail. */
+  /** Frees the model's native memory after the operations already queued; later calls fail. Idempotent. */
   dispose(): Promise<void> {
-    return this.queue(async () => callSync(() => this.native.dispose()));
+    this.disposal ??= this.queue(async () => callSync(() => this.native.dispose()));
+    return this.disposal;
   }
 
-  profileFlops(batch: NativeBatch, skip: readonly string[] = []): Promise<{ total: number; layers: Record<string, number> }> {
+  /** `await using model = await Model.create(...)` disposes the model at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  profileFlops(batch: NativeBatch, skip: readonly string[] = this.skipSet): Promise<{ total: number; layers: Record<string, number> }> {
     validateBatch(batch);
     const names = validateSkip(skip);
     return this.queue(() => callAsync(() => this.native.profileFlops(batch, names)));

@@ -98,6 +98,7 @@ export async function loadPretrained(architecture: Architecture, spec: string, o
     if (exported) {
       const layers = model.layerNames();
       checkLoad(model, report, files.weights, { needed: (name) => isExecuted(architecture, name, exported.skipped, layers), label: 'weights' });
+      model.setSkipped(exported.skipped); // evaluated without a per-call skip, it is the exported model
     } else {
       checkPretrainedLoad(model, report, files.weights);
     }

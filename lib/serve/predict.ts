@@ -105,7 +105,7 @@ async function loadForPrediction(options: PredictOptions, { task, numAnswers }: 
     const config = runDir.readConfig<ResolvedRunConfig>();
     if (config.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${options.run} is a run of a ${config.architecture} model, not ${architecture}`);
     const { model } = await loadPretrained(architecture, checkpoint, { task: config.task, device, numAnswers: config.numAnswers });
-    const adapters = fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
+    const adapters = runDir.adaptersFor();
     const sidecar = await loadAdapters(model, adapters).catch(async (error: unknown) => {
       await model.dispose();
       throw error;

@@ -10,16 +10,19 @@ import { TaskLoader } from '../data/loader.js';
 import { openTaskDataset } from '../data/open-dataset.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import type { TaskDataset } from '../data/dataset-types.js';
-import { randomSkipSet, SearchPolicy, type SearchResult } from '../das/index.js';
+import { SEARCH_POLICY_DEFAULTS } from '../das/search-config.js';
+import { randomSkipSet, resolveSkipSet, SearchPolicy, skipSetNames, type SearchResult } from '../das/index.js';
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
 import { checkpointLayerNames, exportedSection, loadPretrained } from '../models/pretrained-any.js';
+import { locateCheckpoint } from '../models/pretrained.js';
 import { createImagePreparer } from '../data/image-workers.js';
 import type { LoaderConfig } from '../data/loader.js';
 import { imageTransform, modelCost, numAnswers, tokenizerSettings } from './run-model.js';
 import { evaluateSplit, mainMetric, type EvalMetrics } from './evaluation.js';
 import { retrievalRecallMetrics } from './retrieval-eval.js';
 import { initialLoopState, runLoop, stepsPerEpoch, type ProgressEvent } from './loop.js';
+import { reconcileResume } from './resume-settings.js';
 import { RunDir } from './run-dir.js';
 import { datasetLabelNames } from './task-labels.js';
 import { taskSettings, type Arch, type Task } from './task-settings.js';
@@ -56,6 +59,11 @@ export interface RunOptions {
   /** Stops at the next step boundary, leaving a resumable checkpoint. */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Notices for people: a stale run-folder lock taken over, a run started over, a resume that
+   * changed the device or where the files are. Default: process.emitWarning.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface SearchOptions extends RunOptions {
@@ -134,6 +142,7 @@ function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedR
   const effective = options.effectiveBatch ?? Math.max(batchSize, settings.effectiveBatch);
   if (effective % batchSize !== 0) throw invalidArgument('effective batch', `a multiple of the batch size ${batchSize}`, effective);
   const checkpoint = path.resolve(options.checkpoint);
+  locateCheckpoint(checkpoint); // a missing checkpoint is named as such, before its tokenizer is looked for
   const tokenizer = path.resolve(options.tokenizer ?? path.join(fs.existsSync(checkpoint) && fs.statSync(checkpoint).isDirectory() ? checkpoint : path.dirname(checkpoint), 'tokenizer.json'));
   if (!fs.existsSync(tokenizer)) throw new DasError('DAS_FILE', `no tokenizer: ${tokenizer} does not exist (pass --tokenizer)`);
   return {
@@ -163,19 +172,64 @@ function defaultRunDir(mode: string, options: RunOptions): string {
   return path.join('runs', `${mode}-${options.architecture}-${options.task}-${stamp}`);
 }
 
-/** A fresh run directory with its config, or the stored config of a run being resumed. */
-function openRun(mode: 'search' | 'train', options: RunOptions, build: () => ResolvedRunConfig): { runDir: RunDir; config: ResolvedRunConfig } {
+const emitWarning = (message: string) => process.emitWarning(message, 'DasWarning');
+
+interface OpenedRun {
+  runDir: RunDir;
+  config: ResolvedRunConfig;
+  /** Continues from the run's last checkpoint (false: starts from step 0). */
+  resumed: boolean;
+}
+
+/**
+ * A fresh run directory with its config, or the stored config of a run being resumed; either way
+ * the folder is locked until the run's close(). A resume of a run that never reached its first
+ * checkpoint starts it over.
+ */
+function openRun(mode: 'search' | 'train', options: RunOptions, build: () => ResolvedRunConfig): OpenedRun {
+  const onWarning = options.onWarning ?? emitWarning;
   if (options.resume) {
-    if (!options.out) throw invalidArgument('--out', 'the run directory to resume', options.out);
-    const runDir = RunDir.open(options.out);
-    const config = runDir.readConfig<ResolvedRunConfig>();
-    if (config.mode !== mode) throw new DasError('DAS_INVALID_ARGUMENT', `${runDir.dir} is a ${config.mode} run, not a ${mode} run`);
-    return { runDir, config };
+    if (options.out === undefined) throw invalidArgument('--out', 'the run directory to resume', options.out);
+    const { runDir, fresh } = RunDir.resume(options.out, { onWarning });
+    try {
+      if (fresh) {
+        const config = build();
+        runDir.writeConfig(config);
+        return { runDir, config, resumed: false };
+      }
+      const stored = runDir.readConfig<ResolvedRunConfig>();
+      if (stored.mode !== mode) throw new DasError('DAS_INVALID_ARGUMENT', `${runDir.dir} is a ${stored.mode} run, not a ${mode} run`);
+      const { config, applied } = reconcileResume(stored, options, runDir.dir);
+      if (applied.length) {
+        onWarning(`resuming ${runDir.dir} with ${applied.join('; ')}`);
+        runDir.writeConfig(config);
+      }
+      return { runDir, config, resumed: true };
+    } catch (error) {
+      runDir.close();
+      throw error;
+    }
   }
-  const config = build();
-  const runDir = RunDir.create(options.out ?? defaultRunDir(mode, options));
-  runDir.writeConfig(config);
-  return { runDir, config };
+  const config = build(); // every option is checked before a folder is touched
+  const runDir = RunDir.create(options.out ?? defaultRunDir(mode, options), { onWarning });
+  try {
+    runDir.writeConfig(config);
+  } catch (error) {
+    runDir.close();
+    throw error;
+  }
+  return { runDir, config, resumed: false };
+}
+
+/** Runs `work` on an opened run, and releases the run folder whatever happens. */
+async function withRun<T>(run: OpenedRun, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work();
+    run.runDir.close({ finished: true });
+    return result;
+  } finally {
+    run.runDir.close();
+  }
 }
 
 interface Setup {
@@ -231,28 +285,46 @@ function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
 
 /** The DAS search: which `skipNum` layers the task needs least. */
 export async function search(options: SearchOptions): Promise<SearchRunResult> {
-  const { runDir, config } = openRun('search', options, () => ({
+  const run = openRun('search', options, () => ({
     ...resolveConfig('search', options),
     search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
   }));
-  const setup = await setUp(config, runDir);
-  try {
-    return await runSearch(options, runDir, config, setup);
-  } finally {
-    await setup.model.dispose();
-  }
+  return withRun(run, async () => {
+    const setup = await setUp(run.config, run.runDir);
+    try {
+      return await runSearch(options, run, setup);
+    } finally {
+      await setup.model.dispose();
+    }
+  });
 }
 
-async function runSearch(options: SearchOptions, runDir: RunDir, config: ResolvedRunConfig, setup: Setup): Promise<SearchRunResult> {
+/** Refuses a search schedule that would never update the gates: its "choice" would be the first k candidates. */
+function checkRewardRounds(config: ResolvedRunConfig, perEpoch: number): void {
+  const { epochs } = config;
+  const { warmupEpochs } = SEARCH_POLICY_DEFAULTS;
+  const { turn = SEARCH_POLICY_DEFAULTS.turn, samples = SEARCH_POLICY_DEFAULTS.samples } = config.search!;
+  const steps = Math.max(0, epochs - warmupEpochs) * perEpoch;
+  if (steps < turn) {
+    throw new DasError(
+      'DAS_INVALID_ARGUMENT',
+      `this search would make no reward update: after the warm-up epoch it trains ${steps} steps (${Math.max(0, epochs - warmupEpochs)} epoch(s) of ${perEpoch}), ` +
+        `fewer than the ${turn} steps between reward rounds (--turn); raise --epochs or lower --turn`,
+    );
+  }
+  if (samples < 2) throw invalidArgument('--samples', 'at least 2 (with one subnetwork per round every advantage is 0 and the gates never move)', samples);
+}
+
+async function runSearch(options: SearchOptions, { runDir, config, resumed }: OpenedRun, setup: Setup): Promise<SearchRunResult> {
   const { train, val } = loaders(config, setup);
   const s = config.search!;
   const candidates = setup.model.layerNames(s.scope);
   const fresh = () =>
     new SearchPolicy({ candidates, skipNum: s.skipNum, epochs: config.epochs, turn: s.turn, samples: s.samples, gateLr: s.gateLr, seed: config.seed });
+  checkRewardRounds(config, stepsPerEpoch(train, config.accumulation));
   let policy = fresh(); // validates k, scope and the schedule before any training
-  stepsPerEpoch(train, config.accumulation);
   let state = initialLoopState(train, val, policy);
-  if (options.resume) {
+  if (resumed) {
     state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model);
     policy = SearchPolicy.fromState(state.policy!);
     runDir.truncateLog('metrics', state.metricsLines);
@@ -283,31 +355,36 @@ function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skip
     const layers = checkpointLayerNames(options.architecture, options.checkpoint);
     return { skip: randomSkipSet(layers, options.skipRandom, seed), skipSource: { kind: 'random', k: options.skipRandom, seed } };
   }
-  return { skip: options.skip ?? [], skipSource: { kind: 'manual' } };
+  if (!options.skip) return { skip: [], skipSource: { kind: 'manual' } };
+  // unknown and repeated names fail before a run folder is made
+  const layers = checkpointLayerNames(options.architecture, options.checkpoint);
+  return { skip: skipSetNames(layers, resolveSkipSet(layers, options.skip, 'the skipped layers')), skipSource: { kind: 'manual' } };
 }
 
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
-  const { runDir, config } = openRun('train', options, () => {
+  const run = openRun('train', options, () => {
     const resolved = resolveConfig('train', options);
     return { ...resolved, ...chooseSkip(options, resolved.seed) };
   });
-  const setup = await setUp(config, runDir);
-  try {
-    return await runTraining(options, runDir, config, setup);
-  } finally {
-    await setup.model.dispose();
-  }
+  return withRun(run, async () => {
+    const setup = await setUp(run.config, run.runDir);
+    try {
+      return await runTraining(options, run, setup);
+    } finally {
+      await setup.model.dispose();
+    }
+  });
 }
 
-async function runTraining(options: TrainOptions, runDir: RunDir, config: ResolvedRunConfig, setup: Setup): Promise<TrainRunResult> {
+async function runTraining(options: TrainOptions, { runDir, config, resumed }: OpenedRun, setup: Setup): Promise<TrainRunResult> {
   const skip = config.skip ?? [];
   const layers = setup.model.layerNames();
-  for (const name of skip) if (!layers.includes(name)) throw invalidArgument('skip', `layer names among ${layers.join(', ')}`, name);
+  setup.model.setSkipped(skip); // unknown or repeated names fail here, before any step
   if (skip.length >= layers.length) throw invalidArgument('skip', `fewer than ${layers.length} layers`, skip.length);
   const { train: trainLoader, val } = loaders(config, setup);
   stepsPerEpoch(trainLoader, config.accumulation);
   let state = initialLoopState(trainLoader, val);
-  if (options.resume) {
+  if (resumed) {
     state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model);
     runDir.truncateLog('metrics', state.metricsLines);
   }
@@ -381,8 +458,8 @@ export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult
   if (options.checkpoint) return evaluateExport(options);
   const runDir = RunDir.open(options.run!);
   const config = runDir.readConfig<ResolvedRunConfig>();
+  const dir = runDir.adaptersFor(options.adapters);
   const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val']);
-  const dir = options.adapters !== 'final' && fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
   try {
     const sidecar = await loadAdapters(model, dir);
     const metrics = await scoreSplit(model, datasets[0]!, common, sidecar.skipped, { batchSize: options.batchSize ?? config.batchSize, onProgress: options.onProgress });

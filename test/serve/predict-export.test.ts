@@ -9,8 +9,12 @@ import { DasError } from '../../lib/errors.js';
 import type { HostTensor } from '../../lib/host-tensor.js';
 import { ROBERTA_BASE } from '../../lib/models/roberta-config.js';
 import { readCheckpoint } from '../../lib/native/checkpoint.js';
+import { loadAdapters } from '../../lib/models/adapter-checkpoint.js';
+import { loadPretrained } from '../../lib/models/pretrained-any.js';
+import { exportRun } from '../../lib/serve/export.js';
 import { predict } from '../../lib/serve/predict.js';
 import { train } from '../../lib/train/runs.js';
+import { snapshot } from '../support/folders.js';
 import { lastJsonLine, repoRoot, runCli } from '../support/repo.js';
 import { maxRelativeError, writeRawTensors } from '../support/tensors.js';
 import { makeTinyRobertaSetup, type TinySetup } from '../support/tiny-roberta.js';
@@ -86,6 +90,76 @@ describe('das predict and das export (RoBERTa)', function () {
     assert.equal(evaluated.status, 0, evaluated.stderr);
     const viaRun = lastJsonLine(runCli(['eval', '--run', run, '--json']).stdout) as any;
     assert.equal((lastJsonLine(evaluated.stdout) as any).metrics.accuracy, viaRun.metrics.accuracy);
+  });
+
+  it('an exported or adapter-loaded model remembers its skipped layers: evaluated without `skip` it is the DAS model', async () => {
+    const out = path.join(root, 'export-skip');
+    await exportRun({ run, out });
+    const batch = { input_ids: { dtype: 'int32' as const, shape: [2, 5], data: Int32Array.from([0, 5, 6, 7, 2, 0, 8, 9, 2, 1]) }, attention_mask: { dtype: 'uint8' as const, shape: [2, 5], data: Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]) } };
+    const { model } = await loadPretrained('roberta', out, { task: 'sst2' });
+    try {
+      assert.deepEqual(model.skipped, ['En1', 'En2']);
+      const implicit = await model.evalStep(batch, { logits: true });
+      const explicit = await model.evalStep(batch, { skip: ['En2', 'En1'], logits: true });
+      const none = await model.evalStep(batch, { skip: [], logits: true });
+      assert.deepEqual(implicit.logits, explicit.logits);
+      assert.notDeepEqual(none.logits, explicit.logits, 'a per-call skip still overrides');
+    } finally {
+      await model.dispose();
+    }
+    const { model: adapted } = await loadPretrained('roberta', setup.checkpoint, { task: 'sst2' });
+    await using _disposer = adapted;
+    assert.deepEqual(adapted.skipped, []);
+    await loadAdapters(adapted, path.join(run, 'adapters'));
+    assert.deepEqual(adapted.skipped, ['En1', 'En2']);
+    for (const bad of [['En1', 'En1'], ['En9'], ['en1']]) assert.throws(() => adapted.setSkipped(bad), /skipped layers/);
+  });
+
+  describe('export never overwrites what it did not write', () => {
+    const refusals: [string, () => string, RegExp][] = [
+      ['the run directory itself', () => run, /is a run directory: an export never writes into one/],
+      ['another run directory', () => path.join(root, 'other-run'), /is a run directory/],
+      ["the run's pre-trained checkpoint folder", () => setup.checkpoint, /holds the run's pre-trained checkpoint/],
+      ['a folder of other files', () => path.join(root, 'mine'), /is not empty \(it has: notes\.txt\) and holds no previous export.*--force/],
+      ['a folder that looks like an export but holds more', () => path.join(root, 'export-plus'), /is not empty .*holds no previous export/],
+      ['a file', () => path.join(root, 'mine', 'notes.txt'), /is not a folder that can be written/],
+      ['an empty path', () => '', /Expected a folder path for --out/],
+    ];
+    before(async () => {
+      fs.cpSync(run, path.join(root, 'other-run'), { recursive: true });
+      fs.mkdirSync(path.join(root, 'mine'));
+      fs.writeFileSync(path.join(root, 'mine', 'notes.txt'), 'mine');
+      await exportRun({ run, out: path.join(root, 'export-plus') });
+      fs.writeFileSync(path.join(root, 'export-plus', 'results.csv'), 'mine');
+    });
+
+    for (const [what, out, message] of refusals) {
+      it(`refuses ${what}, changing nothing there`, async () => {
+        const target = out();
+        const before = snapshot(target);
+        const runBefore = snapshot(run);
+        await assert.rejects(exportRun({ run, out: target }), (error: unknown) => error instanceof DasError && message.test(error.message));
+        assert.deepEqual(snapshot(target), before);
+        assert.deepEqual(snapshot(run), runBefore);
+      });
+    }
+
+    it('the command line exits 2 with the JSON error as the last line', () => {
+      const result = runCli(['export', '--run', run, '--out', run, '--json']);
+      assert.equal(result.status, 2);
+      assert.match((lastJsonLine(result.stdout) as any).error.message, /is a run directory/);
+    });
+
+    it('replaces a previous export, and with --force writes beside other files without touching them', async () => {
+      const out = path.join(root, 'export-twice');
+      await exportRun({ run, out });
+      await exportRun({ run, out, adapters: 'final' });
+      assert.deepEqual(fs.readdirSync(out).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
+      const mine = path.join(root, 'mine');
+      await exportRun({ run, out: mine, force: true });
+      assert.equal(fs.readFileSync(path.join(mine, 'notes.txt'), 'utf8'), 'mine');
+      assert.deepEqual(fs.readdirSync(mine).sort(), ['config.json', 'model.safetensors', 'notes.txt', 'tokenizer.json']);
+    });
   });
 
   describe('bad inputs', () => {

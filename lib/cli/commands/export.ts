@@ -6,6 +6,7 @@ interface ExportFlags {
   run: string;
   out: string;
   adapters?: 'best' | 'final';
+  force?: boolean;
   json?: boolean;
 }
 
@@ -13,12 +14,13 @@ export function exportCommand(): Command {
   return new Command('export')
     .description('write the compact DAS model of a run (only the tensors it executes; skipped layers dropped) as model.safetensors + config.json + tokenizer.json')
     .requiredOption('--run <run-dir>', 'a training (or search) run directory')
-    .requiredOption('--out <dir>', 'folder to write')
+    .requiredOption('--out <dir>', 'folder to write: new, empty, or a previous export (replaced); never a run directory')
     .addOption(new Option('--adapters <which>', 'best (default when saved) or final').choices(['best', 'final']))
+    .option('--force', 'write into a non-empty folder that holds no previous export (only model.safetensors, config.json and tokenizer.json are replaced)')
     .option('--json', 'print the result as one JSON object on the last line of stdout')
     .action(async (flags: ExportFlags) => {
       try {
-        const result = await exportRun({ run: flags.run, out: flags.out, adapters: flags.adapters });
+        const result = await exportRun({ run: flags.run, out: flags.out, adapters: flags.adapters, force: flags.force });
         const { out, bytes, flops, baseFlops, skipped } = result;
         if (flags.json) printJson({ out, bytes, flops, baseFlops, skipped });
         else {

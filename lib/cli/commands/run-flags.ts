@@ -11,8 +11,8 @@ export interface RunFlags {
   data: string;
   out?: string;
   resume?: boolean;
-  device: string;
-  seed: number;
+  device?: string;
+  seed?: number;
   lr?: number;
   epochs?: number;
   batchSize?: number;
@@ -32,12 +32,12 @@ export function addRunOptions(command: Command, help: { epochsHelp: string }): C
     .option('--lr <x>', 'peak learning rate (warm-up over 10% of steps, then linear decay); default per model and task', positiveNumber)
     .option('--batch-size <n>', 'examples per micro-batch', integer(1))
     .option('--effective-batch <n>', 'examples per optimizer step (gradient accumulation); default per model and task', integer(1))
-    .option('--seed <n>', 'seeds data order, initialisation, dropout and the policy', integer(0), 0)
-    .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
+    .option('--seed <n>', 'seeds data order, initialisation, dropout and the policy (default 0)', integer(0))
+    .option('--device <device>', 'cpu, cuda or cuda:N (default cpu)')
     .option('--tokenizer <file>', 'tokenizer.json (default: beside the checkpoint)')
     .option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints (default 50)', integer(1))
     .option('--out <run-dir>', 'run directory (default runs/<mode>-<model>-<task>-<time>)')
-    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--resume', 'continue the run in --out from its last checkpoint (with the settings it started with; a different --lr, --epochs, ... is refused)')
     .option('--json', 'print the result as one JSON object on the last line of stdout');
 }
 
@@ -57,5 +57,6 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     effectiveBatch: flags.effectiveBatch,
     tokenizer: flags.tokenizer,
     checkpointEvery: flags.checkpointEvery,
+    onWarning: (message) => process.stderr.write(`das: warning: ${message}\n`),
   };
 }

@@ -8,7 +8,7 @@ import { addRunOptions, runOptionsFrom, type RunFlags } from './run-flags.js';
 
 interface SearchFlags extends RunFlags {
   skipNum: number;
-  scope: string;
+  scope?: string;
   turn?: number;
   samples?: number;
   gateLr?: number;
@@ -18,7 +18,7 @@ export function searchCommand(): Command {
   const command = new Command('search')
     .description('DAS search: find the K layers the task needs least; writes gates.jsonl and result.json to the run directory')
     .requiredOption('--skip-num <k>', 'number of layers to skip', integer(1))
-    .option('--scope <scope>', 'candidate layers: global (all skippable layers); METER also fusion', 'global')
+    .option('--scope <scope>', 'candidate layers: global (all skippable layers, the default); METER also fusion')
     .option('--turn <n>', 'training steps between reward rounds (default 10)', integer(1))
     .option('--samples <m>', 'subnetworks scored per reward round (default 3)', integer(1))
     .option('--gate-lr <eta>', 'gate learning rate (default 1)', positiveNumber);
