@@ -11,6 +11,7 @@ import type { ImageRef } from './image-source.js';
 import { readImageBytes } from './image-source.js';
 import { decodeRgb } from './image-transform.js';
 import { detectFormat, openTaskDataset } from './open-dataset.js';
+import { fileKind } from '../util/regular-file.js';
 
 export interface CheckDatasetConfig {
   task: TaskName;
@@ -83,7 +84,7 @@ export async function checkDataset(config: CheckDatasetConfig): Promise<DatasetR
 }
 
 function fileOf(err: unknown, fallback: string): string {
-  const match = err instanceof DasError ? /(\/[^\s:]+)/.exec(err.message) : null;
+  const match = err instanceof DasError ? /(\/[^\s:,()]+)/.exec(err.message) : null;
   return match ? match[1]! : fallback;
 }
 
@@ -119,7 +120,8 @@ async function checkImages(refs: ImageRef[], sample: number, split: string, add:
     await Promise.all(
       files.slice(i, i + 64).map(async (r) => {
         const info = await stat(r.file).catch(() => null);
-        if (!info?.isFile()) add({ file: r.file, where: `split ${split}`, message: 'image file is missing' });
+        if (!info) add({ file: r.file, where: `split ${split}`, message: 'image file is missing' });
+        else if (!info.isFile()) add({ file: r.file, where: `split ${split}`, message: `image file is ${fileKind(info)}, not a regular file` });
       }),
     );
   }

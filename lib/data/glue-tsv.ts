@@ -4,11 +4,12 @@
  * label). Fields are tab-separated with no quoting (quotes are text), as GLUE writes them. Label
  * order follows the HuggingFace GLUE datasets.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DasError } from '../errors.js';
 import { reportProblem, type GlueDataset, type GlueExample, type ProblemHandler } from './dataset-types.js';
 import { checkSplit } from './splits.js';
+import { readTextFile } from '../util/text-file.js';
 
 export const MNLI_LABELS = ['entailment', 'neutral', 'contradiction'] as const;
 export const SST2_LABELS = ['negative', 'positive'] as const;
@@ -28,12 +29,7 @@ export async function glueTaskDir(dir: string, task: 'mnli' | 'sst2'): Promise<s
 export async function openGlue(dir: string, task: 'mnli' | 'sst2', split: string, options: { onProblem?: ProblemHandler } = {}): Promise<GlueDataset> {
   checkSplit(task, split);
   const file = join(await glueTaskDir(dir, task), FILES[task][split]!);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new DasError('DAS_FILE', `Dataset file ${file} does not exist or cannot be read: ${(err as Error).message}`, { cause: err });
-  }
+  const text = await readTextFile(file, { what: 'Dataset file' });
   const lines = text.split(/\r?\n/);
   const header = lines[0]!.split('\t');
   const labels: readonly string[] = task === 'mnli' ? MNLI_LABELS : SST2_LABELS;

@@ -4,11 +4,10 @@
  * directory) beside the image folders as the archives unpack (images/train/<directory>/,
  * dev/, test1/). The two images of identifier "dev-850-0-0" are dev/dev-850-0-img0.png and -img1.png.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DasError } from '../errors.js';
 import { reportProblem, type Nlvr2Dataset, type Nlvr2Example, type ProblemHandler } from './dataset-types.js';
 import { checkSplit } from './splits.js';
+import { readTextFile } from '../util/text-file.js';
 
 const SPLIT_FILES: Record<string, string> = { train: 'train', val: 'dev', test: 'test1' };
 
@@ -24,12 +23,7 @@ export async function openNlvr2Official(dir: string, split: string, options: { o
   checkSplit('nlvr2', split);
   const name = SPLIT_FILES[split]!;
   const file = nlvr2AnnotationFile(dir, name);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new DasError('DAS_FILE', `Dataset file ${file} does not exist or cannot be read: ${(err as Error).message}`, { cause: err });
-  }
+  const text = await readTextFile(file, { what: 'Dataset file' });
   const examples: Nlvr2Example[] = [];
   const lines = text.split('\n');
   for (const [i, line] of lines.entries()) {

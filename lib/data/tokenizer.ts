@@ -5,10 +5,11 @@
  * the special-token template; truncation and padding are ours because the library has none, and
  * the originals pad to a fixed length per model.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DasError, invalidArgument } from '../errors.js';
+import { readTextFile } from '../util/text-file.js';
 
 export interface TokenizerConfig {
   /** Longest sequence, special tokens included. Default 40 (ViLT's max_text_len). */
@@ -189,10 +190,10 @@ function findPadId(inner: Tokenizer, json: Record<string, unknown>): number | un
 async function readJson(file: string, required: boolean): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file, { what: 'Tokenizer file' });
   } catch (err) {
-    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new DasError('DAS_FILE', `Tokenizer file ${file} does not exist or cannot be read`, { cause: err });
+    if (!required && ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+    throw err;
   }
   try {
     return JSON.parse(text);

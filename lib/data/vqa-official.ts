@@ -7,12 +7,12 @@
  * >= 4 annotators. Train and val questions whose answers are all outside the vocabulary are dropped,
  * as in the original.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DasError } from '../errors.js';
 import type { VqaDataset, VqaExample } from './dataset-types.js';
 import { VILT_REST_VAL_IMAGES, checkSplit } from './splits.js';
 import { normalizeVqaAnswer } from './vqa-normalize.js';
+import { readTextFile } from '../util/text-file.js';
 
 export interface VqaOfficialOptions {
   /** Minimum count of a multiple_choice_answer to enter the vocabulary. Default 9. */
@@ -50,12 +50,7 @@ export function vqaSoftScore(count: number): number {
 }
 
 export async function readJsonFile(path: string, field: string): Promise<unknown[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new DasError('DAS_FILE', `Dataset file ${path} does not exist or cannot be read: ${(err as Error).message}`, { cause: err });
-  }
+  const text = await readTextFile(path, { what: 'Dataset file' });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

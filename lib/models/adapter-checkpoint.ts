@@ -10,6 +10,7 @@ import { DasError } from '../errors.js';
 import { writeSafetensors } from '../native/checkpoint.js';
 import { packageVersion } from '../package-info.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
+import { readJsonFileSync } from '../util/text-file.js';
 import type { Model } from './model.js';
 
 export const ADAPTER_TENSORS = 'adapters.safetensors';
@@ -51,14 +52,9 @@ export async function saveAdapters(model: Model, dir: string, info: { skipped: s
 export function readAdapterSidecar(dir: string): AdapterSidecar {
   const file = path.join(dir, ADAPTER_SIDECAR);
   if (!fs.existsSync(file)) throw new DasError('DAS_FILE', `${file} does not exist (not a das-torch adapter checkpoint)`);
-  let sidecar: AdapterSidecar;
-  try {
-    sidecar = JSON.parse(fs.readFileSync(file, 'utf8')) as AdapterSidecar;
-  } catch (error) {
-    throw new DasError('DAS_CHECKPOINT', `${file}: not valid JSON (${(error as Error).message})`);
-  }
-  if (sidecar.format !== 'das-torch-adapters' || sidecar.version !== 1) {
-    throw new DasError('DAS_CHECKPOINT', `${file}: expected format "das-torch-adapters" version 1, found ${JSON.stringify(sidecar.format)} version ${sidecar.version}`);
+  const sidecar = readJsonFileSync(file, 'Adapter sidecar') as AdapterSidecar | null;
+  if (sidecar?.format !== 'das-torch-adapters' || sidecar.version !== 1) {
+    throw new DasError('DAS_CHECKPOINT', `${file}: expected format "das-torch-adapters" version 1, found ${JSON.stringify(sidecar?.format)} version ${sidecar?.version}`);
   }
   if (!Array.isArray(sidecar.skipped) || !Array.isArray(sidecar.layerNames) || typeof sidecar.config !== 'object') {
     throw new DasError('DAS_CHECKPOINT', `${file}: fields skipped, layerNames and config are required`);

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DasError, invalidArgument } from '../errors.js';
+import { readConfigJson } from './config-json.js';
 import { exportSectionOf } from './export-format.js';
 import { meterConfigFor, meterConfigFromJson, type MeterConfig } from './meter-config.js';
 import { ROBERTA_BASE, robertaConfigFromHf, type RobertaConfig } from './roberta-config.js';
@@ -42,12 +43,7 @@ export function resolveModel(spec: string, task: string | undefined): ResolvedMo
   if (!fs.existsSync(configPath)) {
     throw invalidArgument('--model', `a preset (${PRESETS.join(', ')}) or a folder with config.json`, spec);
   }
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(fs.readFileSync(configPath, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new DasError('DAS_FILE', `${configPath}: not valid JSON (${(error as Error).message})`);
-  }
+  const json = readConfigJson(configPath);
   const exported = exportSectionOf(json, configPath);
   if (exported) return { name: spec, architecture: exported.architecture, config: exported.config, skipped: exported.skipped } as ResolvedModel;
   if (json.model_type === 'meter') return { name: spec, architecture: 'meter', config: meterConfigFromJson(json, configPath, visionLanguageTask(task, 'METER')) };

@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DasError } from '../errors.js';
+import { DasError, invalidArgument } from '../errors.js';
+import { checkRegularFile } from '../util/regular-file.js';
+import { readConfigJson } from './config-json.js';
 import type { NativeLoadReport } from '../native/binding.js';
 import { Model, type ModelOptions } from './model.js';
 import { ROBERTA_TASK_LABELS, type RobertaTask } from './presets.js';
@@ -23,11 +25,17 @@ export interface CheckpointFiles {
 
 /** Finds the weights, config.json and tokenizer.json of a checkpoint file or folder. */
 export function locateCheckpoint(spec: string): CheckpointFiles {
+  if (typeof spec !== 'string' || spec === '') throw invalidArgument('checkpoint', 'a file or folder path', spec);
   if (!fs.existsSync(spec)) throw new DasError('DAS_FILE', `checkpoint ${spec} does not exist`);
   const isDir = fs.statSync(spec).isDirectory();
   const dir = isDir ? spec : path.dirname(spec);
   const weights = isDir ? WEIGHT_FILES.map((f) => path.join(spec, f)).find((f) => fs.existsSync(f)) : spec;
   if (!weights) throw new DasError('DAS_FILE', `checkpoint folder ${spec} holds none of ${WEIGHT_FILES.join(', ')}`);
+  checkRegularFile(weights, 'Checkpoint weights'); // a FIFO or device would block the reader
+  // a folder describes its model in config.json; without one it would be built at the published sizes and fail on every shape
+  if (isDir && !fs.existsSync(path.join(spec, 'config.json'))) {
+    throw new DasError('DAS_CHECKPOINT', `checkpoint folder ${spec} has no config.json (it gives the model's sizes); add the one the weights were saved with, or pass the weights file itself to build the published configuration`);
+  }
   const beside = (name: string) => (fs.existsSync(path.join(dir, name)) ? path.join(dir, name) : undefined);
   const files: CheckpointFiles = { weights };
   const config = beside('config.json');
@@ -37,13 +45,6 @@ export function locateCheckpoint(spec: string): CheckpointFiles {
   return files;
 }
 
-function readJson(file: string): Record<string, unknown> {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new DasError('DAS_FILE', `${file}: cannot read JSON (${(error as Error).message})`, { cause: error });
-  }
-}
 
 export interface PretrainedOptions extends ModelOptions {
   /** Sets the number of labels of the head (mnli 3, sst2 2). */
@@ -55,7 +56,7 @@ export interface PretrainedOptions extends ModelOptions {
 /** config.json of a checkpoint, or undefined when it has none. */
 export function checkpointConfigJson(spec: string): Record<string, unknown> | undefined {
   const files = locateCheckpoint(spec);
-  return files.config ? readJson(files.config) : undefined;
+  return files.config ? readConfigJson(files.config) : undefined;
 }
 
 /** The model configuration a checkpoint describes (config.json, else roberta-base), without loading weights. */
@@ -94,10 +95,42 @@ export async function loadPretrainedRoberta(spec: string, options: PretrainedOpt
 export function checkLoad(model: Model, report: NativeLoadReport, weights: string, expect: { needed: (name: string) => boolean; label: string }): void {
   const missing = report.missing.filter(expect.needed);
   const problems = [
-    ...report.mismatched.map((m) => `shape of ${m.name}: model [${m.expected.join(', ')}], checkpoint [${m.received.join(', ')}]`),
+    ...extraLayers(model, report),
+    ...report.mismatched.slice(0, 10).map((m) => `shape of ${m.name}: model [${m.expected.join(', ')}], checkpoint [${m.received.join(', ')}]`),
+    ...(report.mismatched.length > 10 ? [`... ${report.mismatched.length - 10} more shape mismatches`] : []),
     ...(missing.length ? [`missing ${expect.label}: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? `, ... (${missing.length})` : ''}`] : []),
   ];
-  if (problems.length) throw new DasError('DAS_CHECKPOINT', `${weights} does not fit a ${model.architecture} model:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length === 0) return;
+  // the usual cause of many mismatches: a weights file without its config.json, built at the published sizes
+  const config = path.join(path.dirname(weights), 'config.json');
+  if (report.mismatched.length > 0 && !fs.existsSync(config)) {
+    problems.unshift(`there is no ${config}, so the model was built with the published ${model.architecture} configuration; put the config.json the weights were saved with beside them`);
+  }
+  throw new DasError('DAS_CHECKPOINT', `${weights} does not fit a ${model.architecture} model:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** The first numbered part of a parameter name ("roberta.encoder.layer.", 3), when it has one. */
+function stackOf(name: string): [string, number] | undefined {
+  const match = /^(.*?\.)(\d+)\./.exec(name);
+  return match ? [match[1]!, Number(match[2])] : undefined;
+}
+
+/**
+ * Layer stacks in which the checkpoint has more layers than the model builds: a config.json with
+ * fewer layers than the weights would otherwise give a silently truncated model.
+ */
+function extraLayers(model: Model, report: NativeLoadReport): string[] {
+  const built = new Map<string, number>();
+  for (const { name } of model.parameters()) {
+    const stack = stackOf(name);
+    if (stack) built.set(stack[0], Math.max(built.get(stack[0]) ?? 0, stack[1] + 1));
+  }
+  const held = new Map<string, number>();
+  for (const name of report.unexpected) {
+    const stack = stackOf(name);
+    if (stack && built.has(stack[0]) && stack[1] >= built.get(stack[0])!) held.set(stack[0], Math.max(held.get(stack[0]) ?? 0, stack[1] + 1));
+  }
+  return [...held].map(([prefix, count]) => `the weights hold ${count} layers of ${prefix}* but the configuration builds ${built.get(prefix)}: config.json has fewer layers than the weights`);
 }
 
 /** A pre-trained checkpoint must provide every frozen weight. */

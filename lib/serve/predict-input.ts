@@ -3,9 +3,9 @@
  * and image paths for the vision-language models: `image` (VQA, retrieval) or `image_0` and
  * `image_1` (NLVR2). Relative image paths are taken from the JSONL file's folder.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { DasError } from '../errors.js';
+import { readTextFileSync } from '../util/text-file.js';
 
 export interface PredictInput {
   text: string;
@@ -61,11 +61,6 @@ export function parsePredictInputs(lines: readonly string[], source: string, fie
 }
 
 export function readPredictInputs(file: string, fields: InputFields): PredictInput[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new DasError('DAS_FILE', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
+  const text = readTextFileSync(file, { what: 'Input file' });
   return parsePredictInputs(text.split('\n'), file, fields, path.dirname(file));
 }

@@ -21,6 +21,7 @@ import type { ResolvedRunConfig } from '../train/runs.js';
 import { FIXED_TASK_LABELS } from '../train/task-labels.js';
 import { checkPredictInput, readPredictInputs, type InputFields, type PredictInput } from './predict-input.js';
 import { publishedHead, type PublishedHead } from './published-head.js';
+import { readJsonFileSync } from '../util/text-file.js';
 
 export interface PredictOptions {
   architecture: Architecture;
@@ -79,12 +80,7 @@ function id2label(json: Record<string, unknown> | undefined): string[] | undefin
 }
 
 function readLabelsFile(file: string): string[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new DasError('DAS_FILE', `labels file ${file}: ${(error as Error).message}`, { cause: error });
-  }
+  const json = readJsonFileSync(file, 'Labels file');
   if (Array.isArray(json) && json.every((v) => typeof v === 'string')) return json;
   if (json && typeof json === 'object' && !Array.isArray(json)) return id2label({ id2label: json })!;
   throw new DasError('DAS_DATA', `labels file ${file}: expected an array of names or an object index -> name`);
