@@ -5,12 +5,12 @@
  * (simplest, and best when the model leaves no cores free); scripts/bench/data-throughput.mjs
  * measures both.
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DasError, invalidArgument, type DasErrorCode } from '../errors.js';
 import { readImageBytes, type ImageRef } from './image-source.js';
 import { prepareImage, validateImageTransform, type ImageTransformConfig, type PreparedImage } from './image-transform.js';
 import type { ImageTask, ImageTaskResult } from './image-worker.js';
+import { cpuBudget } from '../util/cpu-budget.js';
 
 export interface ImagePreparer {
   prepare(ref: ImageRef, config: ImageTransformConfig, seed: number): Promise<PreparedImage>;
@@ -27,7 +27,7 @@ export interface ImagePreparerConfig {
 }
 
 export function createImagePreparer(config: ImagePreparerConfig = {}): ImagePreparer {
-  const cores = availableParallelism();
+  const cores = cpuBudget().usable;
   const threads = config.threads ?? (cores > 4 ? Math.min(4, cores - 2) : 0);
   if (!Number.isInteger(threads) || threads < 0 || threads > 64) throw invalidArgument('image threads', 'an integer in [0, 64]', threads);
   return threads === 0 ? new InlinePreparer() : new WorkerPool(threads);

@@ -2,9 +2,9 @@
  * `das doctor`: what the native side runs on (libtorch, devices, the BLAS really loaded, threads,
  * build) with a measured GEMM rate, and warnings for the set-ups that make everything slow.
  */
-import os from 'node:os';
 import { runtimeInfo, timeGemm } from '../native/runtime.js';
 import { packageName, packageVersion } from '../package-info.js';
+import { cpuBudget } from '../util/cpu-budget.js';
 
 export interface DoctorReport {
   package: { name: string; version: string };
@@ -28,7 +28,11 @@ export interface DoctorReport {
     gemmGflops: number;
     gemmSize: number;
   };
-  threads: { intraOp: number; interOp: number; available: number; requested: number | null };
+  /**
+   * libtorch's thread counts; `available`: the CPUs this process may use (its CPU affinity capped
+   * by the cgroup quota); `source`: where the default thread count came from.
+   */
+  threads: { intraOp: number; interOp: number; available: number; requested: number | null; source: string };
   build: { system: string; compiler: string; type: string; cxx11Abi: boolean; napiVersion: number; addonPath: string };
   warnings: string[];
 }
@@ -39,6 +43,7 @@ export async function doctor(): Promise<DoctorReport> {
   const info = runtimeInfo();
   const gemm = await timeGemm({ n: GEMM_SIZE, iterations: 10, warmup: 3 });
   const requested = process.env.DAS_NUM_THREADS ? Number(process.env.DAS_NUM_THREADS) : null;
+  const budget = cpuBudget();
   const report: DoctorReport = {
     package: { name: packageName, version: packageVersion },
     node: { version: process.versions.node, napiVersion: Number(process.versions.napi), platform: process.platform, arch: process.arch },
@@ -53,7 +58,7 @@ export async function doctor(): Promise<DoctorReport> {
     },
     cuda: info.cuda,
     blas: { ...info.blas, reference: info.blas.vendor === 'reference', gemmGflops: round(gemm.gflops, 1), gemmSize: GEMM_SIZE },
-    threads: { ...info.threads, available: os.availableParallelism(), requested },
+    threads: { ...info.threads, available: budget.usable, requested, source: budget.source },
     build: { ...info.build, addonPath: info.addonPath },
     warnings: [],
   };
@@ -73,7 +78,12 @@ export function warningsFor(report: Omit<DoctorReport, 'warnings'>): string[] {
   } else if (blas.vendor === 'unknown') {
     warnings.push(`could not identify the BLAS in ${blas.library || 'this process'}; check the GEMM rate (${blas.gemmGflops} GFLOP/s)`);
   }
-  if (threads.requested === null && threads.intraOp < threads.available) {
+  if (threads.intraOp > threads.available) {
+    warnings.push(
+      `libtorch runs ${threads.intraOp} intra-op threads but this process may use only ${threads.available} CPU(s) (CPU affinity and cgroup quota): ` +
+        `the threads fight for CPUs and every step slows down; set DAS_NUM_THREADS=${threads.available} (the thread count came from ${threads.source})`,
+    );
+  } else if (threads.requested === null && threads.source === 'available CPUs' && threads.intraOp < threads.available) {
     warnings.push(`libtorch uses ${threads.intraOp} intra-op threads of ${threads.available} available`);
   }
   if (torch.headerVersion && torch.version && !torch.version.startsWith(torch.headerVersion.split('.').slice(0, 2).join('.'))) {
@@ -101,7 +111,7 @@ export function formatDoctor(report: DoctorReport): string {
     ['  detail', blas.detail || '-'],
     ['  threading', `${blas.threading || '-'}${blas.threads >= 0 ? `, ${blas.threads} threads` : ''}; libtorch built with BLAS_INFO=${blas.builtWith}`],
     ['  GEMM', `${blas.gemmGflops} GFLOP/s (float32, n=${blas.gemmSize})`],
-    ['threads', `intra-op ${threads.intraOp}, inter-op ${threads.interOp}, available ${threads.available}${threads.requested ? ` (DAS_NUM_THREADS=${threads.requested})` : ''}`],
+    ['threads', `intra-op ${threads.intraOp} (from ${threads.source}), inter-op ${threads.interOp}, usable CPUs ${threads.available}`],
     ['addon', `${build.system}, ${build.compiler}, ${build.type}, C++11 ABI ${build.cxx11Abi ? 'on' : 'off'}, N-API ${build.napiVersion}`],
     ['  path', build.addonPath],
   ];

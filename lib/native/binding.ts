@@ -5,11 +5,11 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { DasError } from '../errors.js';
 import type { DType, HostTensor } from '../host-tensor.js';
 import { packageRoot } from '../package-info.js';
+import { cpuBudget } from '../util/cpu-budget.js';
 
 export interface NativeRuntimeInfo {
   torch: {
@@ -141,7 +141,7 @@ function explainLoadFailure(tried: string[], error: unknown): DasError {
 
 let loaded: { binding: NativeBinding; path: string } | undefined;
 
-/** Loads the addon once and sets libtorch's thread count (DAS_NUM_THREADS, else all available cores). */
+/** Loads the addon once and sets libtorch's thread count (defaultThreadCount). */
 export function loadBinding(): { binding: NativeBinding; path: string } {
   if (loaded) return loaded;
   const tried = addonCandidates();
@@ -157,14 +157,7 @@ export function loadBinding(): { binding: NativeBinding; path: string } {
   return loaded;
 }
 
+/** DAS_NUM_THREADS, else OMP_NUM_THREADS, SLURM_CPUS_PER_TASK, the cgroup CPU quota, the available CPUs (util/cpu-budget.ts). */
 export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
-  const requested = env.DAS_NUM_THREADS;
-  if (requested !== undefined && requested !== '') {
-    const threads = Number(requested);
-    if (!Number.isInteger(threads) || threads < 1) {
-      throw new DasError('DAS_INVALID_ARGUMENT', `Expected a positive integer for DAS_NUM_THREADS but received ${JSON.stringify(requested)}`);
-    }
-    return threads;
-  }
-  return os.availableParallelism();
+  return cpuBudget(env).threads;
 }

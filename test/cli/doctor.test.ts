@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
+import { cpuBudget } from '../../lib/util/cpu-budget.js';
 import { lastJsonLine, runCli } from '../support/repo.js';
 
 /** Debian's netlib reference BLAS (package libblas3, installed by scripts/setup-debian.sh). */
@@ -35,7 +36,7 @@ describe('das doctor', () => {
         gemmGflops: 'number',
         gemmSize: 'number',
       },
-      threads: { intraOp: 'number', interOp: 'number', available: 'number', requested: 'object' },
+      threads: { intraOp: 'number', interOp: 'number', available: 'number', requested: 'object', source: 'string' },
       build: { system: 'string', compiler: 'string', type: 'string', cxx11Abi: 'boolean', napiVersion: 'number', addonPath: 'string' },
       warnings: 'array',
     });
@@ -44,15 +45,32 @@ describe('das doctor', () => {
     assert.ok(fs.existsSync(r.torch.library), `libtorch path ${r.torch.library} exists`);
     assert.ok(['openblas', 'mkl', 'blis', 'flexiblas', 'bundled', 'reference', 'unknown'].includes(r.blas.vendor));
     assert.ok(r.blas.gemmGflops > 0);
-    assert.equal(r.threads.intraOp, os.availableParallelism(), 'threads default to the available parallelism');
+    assert.equal(r.threads.intraOp, cpuBudget().threads, 'threads default to the CPU budget');
+    assert.ok(r.threads.available >= 1 && r.threads.available <= os.availableParallelism());
     assert.ok(['cmake-js', 'node-gyp'].includes(r.build.system));
     assert.equal(r.build.type, 'release');
   });
 
-  it('DAS_NUM_THREADS sets the intra-op thread count', () => {
-    const report = lastJsonLine(runCli(['doctor', '--json'], { DAS_NUM_THREADS: '1' }).stdout) as any;
-    assert.equal(report.threads.intraOp, 1);
-    assert.equal(report.threads.requested, 1);
+  it('DAS_NUM_THREADS, else OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK sets the intra-op thread count', () => {
+    const clean = { DAS_NUM_THREADS: '', OMP_NUM_THREADS: '', SLURM_CPUS_PER_TASK: '' };
+    for (const [env, source] of [
+      [{ DAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' }, 'DAS_NUM_THREADS'],
+      [{ OMP_NUM_THREADS: '1', SLURM_CPUS_PER_TASK: '2' }, 'OMP_NUM_THREADS'],
+      [{ SLURM_CPUS_PER_TASK: '1' }, 'SLURM_CPUS_PER_TASK'],
+    ] as const) {
+      const report = lastJsonLine(runCli(['doctor', '--json'], { ...clean, ...env }).stdout) as any;
+      assert.equal(report.threads.intraOp, 1, source);
+      assert.equal(report.threads.source, source);
+    }
+  });
+
+  it('warns when libtorch runs more threads than the CPUs this process may use', () => {
+    const usable = cpuBudget().usable;
+    const report = lastJsonLine(runCli(['doctor', '--json'], { DAS_NUM_THREADS: String(usable + 3) }).stdout) as any;
+    assert.equal(report.threads.intraOp, usable + 3);
+    assert.match(report.warnings.join('\n'), new RegExp(`libtorch runs ${usable + 3} intra-op threads but this process may use only ${usable} CPU\\(s\\).*DAS_NUM_THREADS=${usable}`));
+    const human = runCli(['doctor'], { DAS_NUM_THREADS: String(usable + 3) });
+    assert.match(human.stdout, /warning: libtorch runs/);
   });
 
   it('detects the reference BLAS when it is the one loaded, and warns loudly', () => {
