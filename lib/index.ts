@@ -22,6 +22,7 @@ export {
   type CheckpointFormat,
   type ReadCheckpointOptions,
 } from './native/checkpoint.js';
+export type { NativeCheckpoint } from './native/binding.js';
 export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
 export { packageVersion as version } from './package-info.js';
 export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions, type OptimizerOptions, type ParameterCounts } from './models/model.js';
@@ -32,16 +33,32 @@ export { METER_CLIP16_ROBERTA, meterConfigFor, meterConfigFromJson, meterConfigT
 export { meterBuiltParams, meterFlops, viltBuiltParams, viltFlops, type VlFlopReport } from './models/vl-flops.js';
 export type { NativeBatch, NativeLoadReport, NativeParameterInfo, NativeStepResult } from './native/binding.js';
 export { loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles, type Pretrained, type PretrainedOptions } from './models/pretrained.js';
-export { checkpointModelConfig, loadPretrained, type AnyPretrained, type AnyPretrainedOptions } from './models/pretrained-any.js';
+export { checkpointModelConfig, describeCheckpoint, loadPretrained, type AnyPretrained, type AnyPretrainedOptions, type CheckpointDescription } from './models/pretrained-any.js';
+export { ROBERTA_TASK_LABELS, type RobertaTask } from './models/presets.js';
 export type { ExportSection } from './models/export-format.js';
 export { loadAdapters, readAdapterSidecar, saveAdapters, type AdapterSidecar } from './models/adapter-checkpoint.js';
 /** The DAS policy: gates, sampling, rewards and the search controller (pure TypeScript). */
 export * as das from './das/index.js';
 /** Datasets, tokenizers, image preprocessing, batching and metrics (pure TypeScript). */
 export * as data from './data/index.js';
-export { evaluate, search, train, type EvaluateOptions, type RunOptions, type SearchOptions, type SearchRunResult, type TrainOptions, type TrainRunResult } from './train/runs.js';
+export {
+  evaluate,
+  search,
+  train,
+  type EvaluateOptions,
+  type ParamsSummary,
+  type ResolvedRunConfig,
+  type RunOptions,
+  type SearchOptions,
+  type SearchRunResult,
+  type SkipSource,
+  type TrainOptions,
+  type TrainRunResult,
+} from './train/runs.js';
+export type { Arch, Task } from './train/task-settings.js';
+export type { EvalMetrics } from './train/evaluation.js';
 export type { ProgressEvent } from './train/loop.js';
 /** Serving: inference on any checkpoint, and the compact export of a DAS run. */
-export { predict, type Prediction, type PredictOptions, type PredictResult } from './serve/predict.js';
+export { predict, Predictor, type Prediction, type PredictOptions, type PredictorOptions, type PredictResult } from './serve/predict.js';
 export type { PredictInput } from './serve/predict-input.js';
-export { exportRun, type ExportResult } from './serve/export.js';
+export { exportRun, EXPORT_FILES, type ExportOptions, type ExportResult } from './serve/export.js';

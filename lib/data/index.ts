@@ -8,12 +8,15 @@ export {
   type ImageTransformConfig, type PreparedImage,
 } from './image-transform.js';
 export { viltResizeSize, viltLongerSide, clipResizeSize, centerCropOffset, pythonRound, type Size } from './image-geometry.js';
-export { randAugment, applyAugmentOp, RAND_AUGMENT_OPS, type RgbImage, type RandAugmentConfig } from './rand-augment.js';
+export { randAugment, applyAugmentOp, RAND_AUGMENT_OPS, type RgbImage, type RandAugmentConfig, type RandAugmentOp } from './rand-augment.js';
 export { padImages, type ImageBatch } from './image-collate.js';
-export { readImageBytes, type ImageRef } from './image-source.js';
+export { readImageBytes, imageReadLimits, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_IMAGE_READ_TIMEOUT_S, type ImageRef, type ImageReadLimits } from './image-source.js';
 export { createImagePreparer, type ImagePreparer, type ImagePreparerConfig } from './image-workers.js';
 export { ArrowIpcFile } from './arrow-file.js';
-export { openVqaArrow, openNlvr2Arrow, openF30kArrow, VQA_ARROW_COLUMNS, NLVR2_ARROW_COLUMNS, F30K_ARROW_COLUMNS, type ArrowReadOptions } from './arrow-datasets.js';
+export {
+  openVqaArrow, openNlvr2Arrow, openF30kArrow, VQA_ARROW_COLUMNS, NLVR2_ARROW_COLUMNS, F30K_ARROW_COLUMNS, VQA_ARROW_TYPES, NLVR2_ARROW_TYPES, F30K_ARROW_TYPES,
+  type ArrowReadOptions,
+} from './arrow-datasets.js';
 export { openVqaOfficial, buildVqaAnswerVocabulary, vqaSoftScore, type VqaOfficialOptions } from './vqa-official.js';
 export { openNlvr2Official } from './nlvr2-official.js';
 export { openFlickr30kKarpathy } from './karpathy-f30k.js';

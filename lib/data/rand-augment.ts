@@ -22,10 +22,11 @@ export interface RandAugmentConfig {
   m?: number;
 }
 
-type Op = (img: RgbImage, v: number, rng: Rng) => RgbImage;
+/** One augmentation: the image, its magnitude in [0, 1], the generator. */
+export type RandAugmentOp = (img: RgbImage, v: number, rng: Rng) => RgbImage;
 
 /** The 14 ops with their [min, max] magnitude ranges, in the original order. */
-export const RAND_AUGMENT_OPS: ReadonlyArray<readonly [string, Op, number, number]> = [
+export const RAND_AUGMENT_OPS: ReadonlyArray<readonly [string, RandAugmentOp, number, number]> = [
   ['AutoContrast', (img) => mapChannels(img, autoContrastLuts(img)), 0, 1],
   ['Equalize', (img) => mapChannels(img, equalizeLuts(img)), 0, 1],
   ['Rotate', (img, v, rng) => rotate(img, signed(v, rng)), 0, 30],

@@ -52,10 +52,9 @@ export interface TextBatch {
   tokenTypeIds: Int32Array;
 }
 
-type ResolvedConfig = Required<TokenizerConfig>;
 
 export class TextTokenizer {
-  readonly config: ResolvedConfig;
+  readonly config: Required<TokenizerConfig>;
   readonly unkId: number | undefined;
   private readonly inner: Tokenizer;
   private readonly specialSingle: number;

@@ -117,11 +117,16 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
 }
 
 function explainLoadFailure(tried: string[], error: unknown): DasError {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!; // not Node's require stack
   const missing = tried.every((p) => !fs.existsSync(p));
   const hints: string[] = [];
   if (missing) {
-    hints.push('the addon is not built: run `npm run build:native` (or reinstall the package)');
+    // npm install --ignore-scripts, pnpm (until the package is allowed to build) and bun (until trusted) skip the build
+    hints.push(
+      'the addon is not built (the package manager skipped install scripts: npm --ignore-scripts, pnpm, bun); build it with\n' +
+        `      node ${path.join(packageRoot, 'scripts', 'build-native.mjs')}\n` +
+        '    or let the package manager run it: pnpm approve-builds / `pnpm rebuild das-torch`, `bun pm trust das-torch`, `npm rebuild das-torch`',
+    );
   } else if (/lib(torch|c10)[^ ]*\.so.*cannot open shared object/.test(reason)) {
     hints.push('libtorch was found at build time but not now: add its lib folder to LD_LIBRARY_PATH, or rebuild');
   } else if (/undefined symbol/.test(reason)) {

@@ -23,7 +23,8 @@ import { checkPredictInput, readPredictInputs, type InputFields, type PredictInp
 import { publishedHead, type PublishedHead } from './published-head.js';
 import { readJsonFileSync } from '../util/text-file.js';
 
-export interface PredictOptions {
+/** What a Predictor loads: the model, and how its inputs are read. */
+export interface PredictorOptions {
   architecture: Architecture;
   /** Pre-trained or fine-tuned checkpoint, or a DAS model written by `das export`. */
   checkpoint: string;
@@ -33,16 +34,19 @@ export interface PredictOptions {
   task?: string;
   /** Class names in index order, or a JSON file of them (an array, or an object index -> name). Default: the checkpoint's or run's. */
   labels?: string | readonly string[];
-  /** A JSONL file (relative image paths from its folder), or the inputs themselves (paths from the working directory). */
-  input: string | PredictInput[];
   /** Default 16. */
   batchSize?: number;
   device?: string;
   /** tokenizer.json; default beside the checkpoint, else the run's. */
   tokenizer?: string;
-  onProgress?: (done: number, total: number) => void;
   /** Called for each input that was cut to the model's maximum length. */
   onWarning?: (message: string) => void;
+}
+
+export interface PredictOptions extends PredictorOptions {
+  /** A JSONL file (relative image paths from its folder), or the inputs themselves (paths from the working directory). */
+  input: string | PredictInput[];
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface Prediction {
@@ -87,13 +91,13 @@ function readLabelsFile(file: string): string[] {
 }
 
 /** The task (and answer count): the run's, the exported model's, or that of the head the published checkpoint holds. */
-async function headOf(options: PredictOptions, { exported, json, files }: CheckpointDescription): Promise<PublishedHead> {
+async function headOf(options: PredictorOptions, { exported, json, files }: CheckpointDescription): Promise<PublishedHead> {
   if (options.run) return { task: RunDir.open(options.run).readConfig<ResolvedRunConfig>().task };
   return exported ? { task: exported.task } : publishedHead(options.architecture, files.weights, json, options.task);
 }
 
 /** The published model, a run's DAS model, or an exported one, and where its class names come from. */
-async function loadForPrediction(options: PredictOptions, { task, numAnswers }: PublishedHead, { exported, json }: CheckpointDescription): Promise<Loaded> {
+async function loadForPrediction(options: PredictorOptions, { task, numAnswers }: PublishedHead, { exported, json }: CheckpointDescription): Promise<Loaded> {
   const device = options.device ?? 'cpu';
   const { architecture, checkpoint } = options;
   if (options.run) {
@@ -176,47 +180,124 @@ class BatchBuilder {
   }
 }
 
-async function tokenizerFor(options: PredictOptions, loaded: Loaded, beside: string | undefined): Promise<{ tokenizer: TextTokenizer; maxLength: number }> {
+async function tokenizerFor(options: PredictorOptions, loaded: Loaded, beside: string | undefined): Promise<{ tokenizer: TextTokenizer; maxLength: number }> {
   const file = options.tokenizer ?? beside ?? loaded.tokenizer;
   if (!file || !fs.existsSync(file)) throw new DasError('DAS_FILE', `no tokenizer: ${file ?? path.join(options.checkpoint, 'tokenizer.json')} does not exist (pass --tokenizer)`);
   const settings = tokenizerSettings(loaded.model);
   return { tokenizer: await TextTokenizer.load(file, settings), maxLength: settings.maxLength! };
 }
 
-export async function predict(options: PredictOptions): Promise<PredictResult> {
+/** What the checkpoint (and run) say before any weight is loaded: its files, its head's task, the input fields it takes. */
+interface Plan {
+  described: CheckpointDescription;
+  head: PublishedHead;
+  fields: InputFields;
+}
+
+async function plan(options: PredictorOptions): Promise<Plan> {
   if (!(options.architecture in MODEL_NAMES)) throw invalidArgument('architecture', Object.keys(MODEL_NAMES).join(', '), options.architecture);
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batch size', 'a positive integer', batchSize);
   const described = describeCheckpoint(options.checkpoint);
   checkArchitecture(options.architecture, options.checkpoint, described);
   const head = await headOf(options, described);
-  const { task } = head;
-  const fields = inputFields(options.architecture, task);
-  const inputs = typeof options.input === 'string' ? readPredictInputs(options.input, fields) : options.input.map((input, i) => checkPredictInput(input, `input ${i + 1}`, fields));
-  const loaded = await loadForPrediction(options, head, described);
-  const { model, skipped } = loaded;
-  const transform = imageTransform(model);
-  const preparer = transform ? createImagePreparer() : undefined;
-  try {
-    const { tokenizer, maxLength } = await tokenizerFor(options, loaded, described.files.tokenizer);
-    const builder = new BatchBuilder(tokenizer, maxLength, transform, preparer, options.onWarning);
+  return { described, head, fields: inputFields(options.architecture, head.task) };
+}
+
+function readInputs(input: string | readonly PredictInput[], fields: InputFields): PredictInput[] {
+  if (typeof input === 'string') return readPredictInputs(input, fields);
+  if (!Array.isArray(input)) throw invalidArgument('inputs', 'a JSONL file path or an array of inputs', input);
+  if (input.length === 0) throw invalidArgument('inputs', 'at least one input', 'an empty array');
+  return input.map((one, i) => checkPredictInput(one, `input ${i + 1}`, fields));
+}
+
+/**
+ * A model loaded once for inference, run on any number of input sets (as onnxruntime's
+ * InferenceSession): `const p = await Predictor.load(options); await p.run(inputs); ...;
+ * await p.dispose()` (or `await using p = ...`). Calls to run() may overlap; they share the model
+ * and run one forward pass at a time.
+ */
+export class Predictor {
+  private disposal?: Promise<void>;
+  private labels?: (string | number)[];
+
+  private constructor(
+    private readonly options: PredictorOptions,
+    private readonly fields: InputFields,
+    /** The task of the head: 'vqa', 'nlvr2', 'irtr', 'mnli' or 'sst2'. */
+    readonly task: string,
+    private readonly loaded: Loaded,
+    private readonly builder: BatchBuilder,
+    private readonly preparer: ImagePreparer | undefined,
+  ) {}
+
+  /** Loads the published model, a run's DAS model or an exported one, with its tokenizer and image transform. */
+  static async load(options: PredictorOptions): Promise<Predictor> {
+    return Predictor.open(options, await plan(options));
+  }
+
+  private static async open(options: PredictorOptions, { described, head, fields }: Plan): Promise<Predictor> {
+    const loaded = await loadForPrediction(options, head, described);
+    const transform = imageTransform(loaded.model);
+    const preparer = transform ? createImagePreparer() : undefined;
+    try {
+      const { tokenizer, maxLength } = await tokenizerFor(options, loaded, described.files.tokenizer);
+      return new Predictor(options, fields, head.task, loaded, new BatchBuilder(tokenizer, maxLength, transform, preparer, options.onWarning), preparer);
+    } catch (error) {
+      await preparer?.close();
+      await loaded.model.dispose();
+      throw error;
+    }
+  }
+
+  /** The layers the model skips. */
+  get skipped(): string[] {
+    return [...this.loaded.skipped];
+  }
+
+  /** Predictions for a JSONL file (relative image paths from its folder) or for inputs (paths as given), in order. */
+  async run(input: string | readonly PredictInput[], options: { onProgress?: (done: number, total: number) => void } = {}): Promise<PredictResult> {
+    if (this.disposal) throw new DasError('DAS_INVALID_ARGUMENT', 'this Predictor has been disposed');
+    const inputs = readInputs(input, this.fields);
+    const batchSize = this.options.batchSize ?? 16;
     const predictions: Prediction[] = [];
-    let labels: (string | number)[] | undefined;
     for (let start = 0; start < inputs.length; start += batchSize) {
       const chunk = inputs.slice(start, start + batchSize);
-      const { logits } = await model.evalStep(await builder.build(chunk, start), { skip: skipped, logits: true });
+      const { logits } = await this.loaded.model.evalStep(await this.builder.build(chunk, start), { skip: this.loaded.skipped, logits: true });
       const classes = logits!.shape[1]!;
-      labels ??= task === 'irtr' ? [] : labelNames(loaded, options.labels, classes);
+      const labels = this.task === 'irtr' ? [] : (this.labels ??= labelNames(this.loaded, this.options.labels, classes));
       const best = argmaxRows(logits!.data, classes);
       chunk.forEach((_, i) => {
         const row = Array.from(logits!.data.subarray(i * classes, (i + 1) * classes));
-        predictions.push({ logits: row, label: task === 'irtr' ? row[0]! : labels![best[i]!]! });
+        predictions.push({ logits: row, label: this.task === 'irtr' ? row[0]! : labels[best[i]!]! });
       });
       options.onProgress?.(predictions.length, inputs.length);
     }
-    return { predictions, skipped };
+    return { predictions, skipped: this.skipped };
+  }
+
+  /** Frees the model and the image workers once running calls finish. Idempotent. */
+  dispose(): Promise<void> {
+    this.disposal ??= (async () => {
+      await this.preparer?.close();
+      await this.loaded.model.dispose();
+    })();
+    return this.disposal;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
+
+/** One-shot inference: loads the model, predicts every input, frees the model (a Predictor, used once). */
+export async function predict(options: PredictOptions): Promise<PredictResult> {
+  // the inputs are checked before the model loads: a mistake in them costs no load
+  const inputs = readInputs(options.input, (await plan(options)).fields);
+  const predictor = await Predictor.load(options);
+  try {
+    return await predictor.run(inputs, { onProgress: options.onProgress });
   } finally {
-    await preparer?.close();
-    await model.dispose();
+    await predictor.dispose();
   }
 }

@@ -12,7 +12,7 @@ import { readCheckpoint } from '../../lib/native/checkpoint.js';
 import { loadAdapters } from '../../lib/models/adapter-checkpoint.js';
 import { loadPretrained } from '../../lib/models/pretrained-any.js';
 import { exportRun } from '../../lib/serve/export.js';
-import { predict } from '../../lib/serve/predict.js';
+import { predict, Predictor } from '../../lib/serve/predict.js';
 import { train } from '../../lib/train/runs.js';
 import { snapshot } from '../support/folders.js';
 import { lastJsonLine, repoRoot, runCli } from '../support/repo.js';
@@ -90,6 +90,34 @@ describe('das predict and das export (RoBERTa)', function () {
     assert.equal(evaluated.status, 0, evaluated.stderr);
     const viaRun = lastJsonLine(runCli(['eval', '--run', run, '--json']).stdout) as any;
     assert.equal((lastJsonLine(evaluated.stdout) as any).metrics.accuracy, viaRun.metrics.accuracy);
+  });
+
+  it('a Predictor loads once and runs many input sets, alone or overlapping, like predict()', async () => {
+    const once = await predict({ architecture: 'roberta', checkpoint: setup.checkpoint, run, input: texts });
+    const file = path.join(root, 'inputs.jsonl');
+    fs.writeFileSync(file, texts.map((t) => JSON.stringify(t)).join('\n'));
+    let kept: Predictor;
+    {
+      await using predictor = await Predictor.load({ architecture: 'roberta', checkpoint: setup.checkpoint, run, batchSize: 2 });
+      kept = predictor;
+      assert.deepEqual(predictor.skipped, ['En1', 'En2']);
+      assert.equal(predictor.task, 'sst2');
+      // batches pad to their own longest input, so logits agree to float rounding, labels exactly
+      const same = (result: { predictions: { logits: number[]; label: unknown }[] }) => {
+        assert.deepEqual(result.predictions.map((p) => p.label), once.predictions.map((p) => p.label));
+        assert.ok(maxRelativeError(result.predictions.flatMap((p) => p.logits), once.predictions.flatMap((p) => p.logits)) < 1e-5);
+      };
+      const first = await predictor.run(texts);
+      same(first);
+      assert.deepEqual(await predictor.run(file), first, 'a file and the same inputs in memory');
+      const [a, b, c] = await Promise.all([predictor.run(texts.slice(0, 1)), predictor.run(texts.slice(1)), predictor.run(texts)]);
+      same({ predictions: [...a.predictions, ...b.predictions] });
+      assert.deepEqual(c, first, 'overlapping runs do not disturb each other');
+      await assert.rejects(predictor.run([{ txt: 'x' } as never]), /input 1: missing the field "text"/);
+      await assert.rejects(predictor.run([]), /Expected at least one input for inputs/);
+    }
+    await assert.rejects(kept.run(texts), /this Predictor has been disposed/);
+    await kept.dispose(); // idempotent
   });
 
   it('an exported or adapter-loaded model remembers its skipped layers: evaluated without `skip` it is the DAS model', async () => {

@@ -43,7 +43,8 @@ export interface ArrowWriteOptions {
   rowsPerBatch?: number;
 }
 
-type ColumnSpec<R> = Array<[name: string, type: DataType, get: (row: R) => unknown]>;
+/** The columns of an Arrow file: name, Arrow type, and how to take the value from a row. */
+export type ColumnSpec<R> = Array<[name: string, type: DataType, get: (row: R) => unknown]>;
 
 const big = (n: number) => BigInt(n);
 
