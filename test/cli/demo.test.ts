@@ -12,7 +12,7 @@ describe('das demo', function () {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('runs the whole pipeline: DAS finds the planted blocks and beats random sampling, report written', () => {
-    const result = runCli(['demo', '--out', dir, '--json']);
+    const result = runCli(['demo', '--out', dir, '--json'], {}, 600_000); // minutes of CPU: the test's own limit, not the default
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /1\/5 writing the shapes task/);
     assert.match(result.stderr, /5\/5 writing the report/);

@@ -6,12 +6,12 @@ import { packageRoot } from '../../lib/package-info.js';
 export const repoRoot = packageRoot;
 export const cliPath = path.join(repoRoot, 'dist/lib/cli/main.js');
 
-/** Runs the `das` command line in a child process. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+/** Runs the `das` command line in a child process (killed after `timeoutMs`, default 120 s). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [cliPath, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    timeout: 120_000,
+    timeout: timeoutMs,
   });
 }
 
