@@ -10,18 +10,9 @@ import type { DataProblem } from '../../lib/data/dataset-types.js';
 import { readImageBytes } from '../../lib/data/image-source.js';
 import { encodeArrowFile, VQA_COLUMNS, type VqaArrowRow } from '../../lib/data/synthetic/arrow-writers.js';
 import { generateSyntheticDataset } from '../../lib/data/synthetic/generate-dataset.js';
-import { rejectsDas, tempDir } from './helpers.js';
+import { rejectsDas, tempDir, vqaArrowRow } from './helpers.js';
 
-const row = (i: number, imageBytes = 5 + i): VqaArrowRow => ({
-  image: new Uint8Array(imageBytes).fill(i % 251),
-  questions: [`question ${i}`, `another ${i}`],
-  answers: [['yes'], ['2', 'red']],
-  answerLabels: [[0], [2, 3]],
-  answerScores: [[1], [0.3, 0.6]],
-  imageId: 100 + i,
-  questionIds: [1000 + 2 * i, 1001 + 2 * i],
-  split: 'train',
-});
+const row = (i: number, imageBytes = 5 + i): VqaArrowRow => vqaArrowRow(i, {}, imageBytes);
 
 describe('data/arrow IPC file reader', () => {
   let dir: string;

@@ -13,21 +13,11 @@ import { generateSyntheticDataset } from '../../lib/data/synthetic/generate-data
 import { readJsonFile } from '../../lib/data/vqa-official.js';
 import { DasError } from '../../lib/errors.js';
 import { readPredictInputs } from '../../lib/serve/predict-input.js';
-import { rejectsDas, tempDir } from './helpers.js';
+import { rejectsDas, tempDir, vqaArrowRow } from './helpers.js';
 
 const list = (t: DataType) => new List(new Field('item', t, true));
 
-const vqaRow = (i: number, change: Partial<VqaArrowRow> = {}): VqaArrowRow => ({
-  image: new Uint8Array(8).fill(i + 1),
-  questions: [`question ${i}`, `another ${i}`],
-  answers: [['yes'], ['2', 'red']],
-  answerLabels: [[0], [2, 3]],
-  answerScores: [[1], [0.3, 0.6]],
-  imageId: 100 + i,
-  questionIds: [1000 + 2 * i, 1001 + 2 * i],
-  split: 'train',
-  ...change,
-});
+const vqaRow = (i: number, change: Partial<VqaArrowRow> = {}): VqaArrowRow => vqaArrowRow(i, change);
 
 /** The VQA columns with one column's type replaced (and its values converted to fit). */
 function vqaWithType(column: string, type: DataType, convert: (row: VqaArrowRow) => unknown) {
