@@ -51,7 +51,7 @@ async function readBytes(ref: ImageRef, limits: ImageReadLimits): Promise<Buffer
   if (!whole && ref.length! > limits.maxBytes) {
     throw new DasError('DAS_FILE', `Image ${ref.label} is ${ref.length} bytes, more than the ${limits.maxBytes}-byte limit (the limit is set by DAS_MAX_IMAGE_BYTES)`);
   }
-  const what = ref.label.includes(ref.file) ? 'Image' : `Image ${ref.label}: file`;
+  const what = ref.label === ref.file ? 'Image' : `Image ${ref.label}: file`;
   const { handle } = await openRegularFile(ref.file, { what, ...(whole ? { maxBytes: limits.maxBytes, maxBytesSetting: 'DAS_MAX_IMAGE_BYTES' } : {}) });
   try {
     if (whole) return await handle.readFile();

@@ -233,10 +233,7 @@ export class Predictor {
 
   /** Loads the published model, a run's DAS model or an exported one, with its tokenizer and image transform. */
   static async load(options: PredictorOptions): Promise<Predictor> {
-    return Predictor.open(options, await plan(options));
-  }
-
-  private static async open(options: PredictorOptions, { described, head, fields }: Plan): Promise<Predictor> {
+    const { described, head, fields } = await plan(options);
     const loaded = await loadForPrediction(options, head, described);
     const transform = imageTransform(loaded.model);
     const preparer = transform ? createImagePreparer() : undefined;

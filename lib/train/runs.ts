@@ -285,10 +285,14 @@ function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
 
 /** The DAS search: which `skipNum` layers the task needs least. */
 export async function search(options: SearchOptions): Promise<SearchRunResult> {
-  const run = openRun('search', options, () => ({
-    ...resolveConfig('search', options),
-    search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
-  }));
+  const run = openRun('search', options, () => {
+    const config = {
+      ...resolveConfig('search', options),
+      search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
+    };
+    checkRewardRounds(config, Infinity); // what needs no data fails before a folder is made
+    return config;
+  });
   return withRun(run, async () => {
     const setup = await setUp(run.config, run.runDir);
     try {
@@ -299,20 +303,27 @@ export async function search(options: SearchOptions): Promise<SearchRunResult> {
   });
 }
 
-/** Refuses a search schedule that would never update the gates: its "choice" would be the first k candidates. */
+/**
+ * Refuses a search schedule that would never update the gates, or updates that cannot move them:
+ * its "choice" would be the first k candidates. `perEpoch`: optimizer steps an epoch (Infinity
+ * before the data is open).
+ */
 function checkRewardRounds(config: ResolvedRunConfig, perEpoch: number): void {
   const { epochs } = config;
   const { warmupEpochs } = SEARCH_POLICY_DEFAULTS;
   const { turn = SEARCH_POLICY_DEFAULTS.turn, samples = SEARCH_POLICY_DEFAULTS.samples } = config.search!;
-  const steps = Math.max(0, epochs - warmupEpochs) * perEpoch;
+  if (samples < 2) throw invalidArgument('--samples', 'at least 2 (with one subnetwork per round every advantage is 0 and the gates never move)', samples);
+  if (epochs <= warmupEpochs) {
+    throw new DasError('DAS_INVALID_ARGUMENT', `this search would make no reward update: its ${epochs} epoch(s) are all warm-up (no reward rounds); use --epochs ${warmupEpochs + 1} or more`);
+  }
+  const steps = (epochs - warmupEpochs) * perEpoch;
   if (steps < turn) {
     throw new DasError(
       'DAS_INVALID_ARGUMENT',
-      `this search would make no reward update: after the warm-up epoch it trains ${steps} steps (${Math.max(0, epochs - warmupEpochs)} epoch(s) of ${perEpoch}), ` +
+      `this search would make no reward update: after the warm-up epoch it trains ${steps} steps (${epochs - warmupEpochs} epoch(s) of ${perEpoch}), ` +
         `fewer than the ${turn} steps between reward rounds (--turn); raise --epochs or lower --turn`,
     );
   }
-  if (samples < 2) throw invalidArgument('--samples', 'at least 2 (with one subnetwork per round every advantage is 0 and the gates never move)', samples);
 }
 
 async function runSearch(options: SearchOptions, { runDir, config, resumed }: OpenedRun, setup: Setup): Promise<SearchRunResult> {
