@@ -29,11 +29,19 @@ export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions,
 export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
 export { robertaFlops, type FlopReport, type LayerFlops } from './models/flops.js';
 export { describeArchitecture, isExecuted, type ArchitectureDescriptor, type LayerDescriptor } from './models/architecture.js';
-export { resolveMethod, METHOD_NAMES, type MethodConfig, type MethodName } from './methods/index.js';
+export { resolveMethod, METHOD_NAMES, type DasMethodConfig, type MethodConfig, type MethodName } from './methods/index.js';
 export { VILT_B32, viltConfigFromHf, viltConfigToHf, validateViltConfig, type ViltConfig, type VisionLanguageTask } from './models/vilt-config.js';
 export { METER_CLIP16_ROBERTA, meterConfigFor, meterConfigFromJson, meterConfigToJson, validateMeterConfig, type ClipVisionConfig, type MeterConfig } from './models/meter-config.js';
 export { meterBuiltParams, meterFlops, viltBuiltParams, viltFlops, type VlFlopReport } from './models/vl-flops.js';
-export type { NativeBatch, NativeLoadReport, NativeParameterInfo, NativeStepResult } from './native/binding.js';
+export type {
+  NativeArchitectureDescriptor,
+  NativeBatch,
+  NativeLayerDescriptor,
+  NativeLoadReport,
+  NativeParameterInfo,
+  NativeProjection,
+  NativeStepResult,
+} from './native/binding.js';
 export { loadPretrainedRoberta, locateCheckpoint, type CheckpointFiles, type Pretrained, type PretrainedOptions } from './models/pretrained.js';
 export { checkpointModelConfig, describeCheckpoint, loadPretrained, type AnyPretrained, type AnyPretrainedOptions, type CheckpointDescription } from './models/pretrained-any.js';
 export { ROBERTA_TASK_LABELS, type RobertaTask } from './models/presets.js';
