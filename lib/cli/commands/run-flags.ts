@@ -36,7 +36,7 @@ export function addRunOptions(command: Command, help: { epochsHelp: string }): C
     .option('--device <device>', 'cpu, cuda or cuda:N (default cpu)')
     .option('--tokenizer <file>', 'tokenizer.json (default: beside the checkpoint)')
     .option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints (default 50)', integer(1))
-    .option('--out <run-dir>', 'run directory (default runs/<mode>-<model>-<task>-<time>)')
+    .option('--out <run-dir>', 'run directory: a new or empty folder, locked while the run works (default runs/<mode>-<model>-<task>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint (with the settings it started with; a different --lr, --epochs, ... is refused)')
     .option('--json', 'print the result as one JSON object on the last line of stdout');
 }
