@@ -201,6 +201,14 @@ export class Model<A extends Architecture = Architecture> {
     callSync(() => this.native.setTrainable(names ? [...names] : null));
   }
 
+  /**
+   * Folds every LoRA delta into its projection's weight and removes the deltas: the same outputs
+   * (up to rounding) with no extra inference cost. Resolves to how many deltas were merged.
+   */
+  mergeLora(): Promise<number> {
+    return this.queue(() => callAsync(() => this.native.mergeLora()));
+  }
+
   /** Frees the model's native memory after the operations already queued; later calls fail. */
   dispose(): Promise<void> {
     return this.queue(async () => callSync(() => this.native.dispose()));
