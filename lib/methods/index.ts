@@ -12,6 +12,7 @@ import { full, type FullMethodConfig } from './full/index.js';
 import { lora, type LoraMethodConfig } from './lora/index.js';
 import { mam, type MamMethodConfig } from './mam/index.js';
 import { prefix, type PrefixMethodConfig } from './prefix/index.js';
+import type { ArchitectureDescriptor } from '../models/architecture.js';
 import type { MethodDefinition } from './types.js';
 
 export type { AdapterMethodConfig } from './adapter/index.js';
@@ -43,6 +44,11 @@ export function resolveMethod(method: Partial<MethodConfig> | MethodName | undef
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalidArgument(source, 'a method name or { name, ...options }', method);
   if (!METHOD_NAMES.includes(config.name as MethodName)) throw invalidArgument(`${source}.name`, `one of ${METHOD_NAMES.join(', ')}`, config.name);
   return (DEFINITIONS[config.name as MethodName] as MethodDefinition<MethodConfig>).resolve(config as Partial<MethodConfig>, source);
+}
+
+/** A resolved method against a model's layers: refuses an option that names something the model lacks. */
+export function checkMethod(method: MethodConfig, descriptor: ArchitectureDescriptor): void {
+  methodDefinition(method).check?.(method, descriptor);
 }
 
 /** What a method trains and keeps that Table C reports for it: full tuning counts the whole model, head included. */

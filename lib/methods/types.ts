@@ -5,7 +5,7 @@
  * linear layers and attention products count, norms and element-wise ops do not).
  */
 import { invalidArgument } from '../errors.js';
-import type { LayerDescriptor } from '../models/architecture.js';
+import type { ArchitectureDescriptor, LayerDescriptor } from '../models/architecture.js';
 
 /** Options every method takes: skip adapters for DAS's skipping on top of the method. */
 export interface SkipOptions {
@@ -45,6 +45,8 @@ export interface MethodDefinition<C extends { name: string }> {
   trainedPretrained?(layer: LayerDescriptor): number;
   /** Trains every parameter, the embeddings, task parts and head included (full tuning). */
   trainsEverything?: boolean;
+  /** Checks the configuration against a model's layers (an option naming something the model lacks). */
+  check?(config: C, descriptor: ArchitectureDescriptor): void;
 }
 
 export function nonNegativeInteger(value: unknown, what: string): number {

@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
-import { resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import { checkMethod, resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import { describeArchitecture } from './architecture.js';
 import type { NativeArchitectureDescriptor, NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { callAsync, callSync } from '../native/call.js';
 import { normalizeDevice } from '../native/runtime.js';
@@ -89,6 +90,7 @@ export class Model<A extends Architecture = Architecture> {
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
     const method = resolveMethod(options.method);
+    checkMethod(method, describeArchitecture(architecture, checked));
     const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method));
     return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), native);
   }

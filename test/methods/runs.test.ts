@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DasError } from '../../lib/errors.js';
+import { readPeftConfig } from '../../lib/methods/lora/peft.js';
+import { TINY_VILT } from '../support/vl.js';
 import { readCheckpoint } from '../../lib/native/checkpoint.js';
 import { predict } from '../../lib/serve/predict.js';
 import { search, train } from '../../lib/train/runs.js';
@@ -57,6 +59,9 @@ describe('methods in runs, exports and reports', function () {
     const flops = runCli(['flops', '--model', 'roberta-base', '--method', 'adapter', '--lora-r', '4']);
     assert.equal(flops.status, 2);
     assert.match(flops.stderr, /--lora-r applies to --method lora, not to --method adapter/);
+    const target = runCli(['flops', '--model', 'roberta-base', '--method', 'lora', '--lora-targets', 'query,cross_query']);
+    assert.equal(target.status, 2);
+    assert.match(target.stderr, /Expected projections of roberta \(query, key, value, attn_out, ffn_in, ffn_out\) for method\.targets but received "cross_query"/);
     await assert.rejects(search({ ...common, out: path.join(root, 'no-skip'), skipNum: 1, method: { name: 'lora', skipBottleneck: 0 } }), (e: unknown) => e instanceof DasError && /a search needs skip adapters/.test(e.message));
   });
 
@@ -83,6 +88,11 @@ describe('methods in runs, exports and reports', function () {
     const peft = runCli(['export', '--run', run, '--out', path.join(root, 'lora-peft'), '--format', 'peft']);
     assert.equal(peft.status, 2);
     assert.match(peft.stderr, /PEFT has no skip adapters/);
+  });
+
+  it('PEFT\'s format is refused for the architectures PEFT has no names for, naming the alternative', () => {
+    assert.throws(() => readPeftConfig(root, 'vilt', TINY_VILT), /PEFT's format covers RoBERTa \(HuggingFace names\); vilt adapters stay in das-torch's adapters\/ format/);
+    assert.throws(() => readPeftConfig(root, 'roberta', {}), /adapter_config\.json does not exist \(not a PEFT adapter folder\)/);
   });
 
   it('das report lays runs of different methods out as Table C', async () => {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { countsHead, METHOD_NAMES, resolveMethod, type MethodConfig } from '../../methods/index.js';
+import { checkMethod, countsHead, METHOD_NAMES, resolveMethod, type MethodConfig } from '../../methods/index.js';
 import { describeArchitecture } from '../../models/architecture.js';
 import { robertaFlops, type FlopReport } from '../../models/flops.js';
 import { PRESETS, resolveModel, type ResolvedModel } from '../../models/presets.js';
@@ -89,6 +89,7 @@ function scopeCandidates(model: ResolvedModel, scope: string): string[] {
 /** The report, the skip candidates of the scope, and the task name. */
 function compute(model: ResolvedModel, options: FlopsOptions, skip: string[], method?: MethodConfig): { report: FlopReport | VlFlopReport; candidates: string[]; task: string } {
   const candidates = scopeCandidates(model, options.scope);
+  if (method) checkMethod(method, describeArchitecture(model.architecture, model.config));
   let report: FlopReport | VlFlopReport;
   let task: string;
   if (model.architecture === 'roberta') {

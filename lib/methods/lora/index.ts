@@ -47,6 +47,12 @@ export const lora: MethodDefinition<LoraMethodConfig> = {
       ...resolveSkip(config, source),
     };
   },
+  check(config, descriptor) {
+    const roles = new Set(descriptor.layers.filter((l) => l.adapted).flatMap((l) => l.projections.map((p) => p.role)));
+    for (const target of config.targets) {
+      if (!roles.has(target)) throw invalidArgument('method.targets', `projections of ${descriptor.architecture} (${[...roles].join(', ')})`, target);
+    }
+  },
   layerCost(config, layer, tokens, options) {
     if (!layer.adapted || config.merged) return { params: 0, flops: 0 };
     let params = 0;
