@@ -133,8 +133,8 @@ function extraLayers(model: Model, report: NativeLoadReport): string[] {
   return [...held].map(([prefix, count]) => `the weights hold ${count} layers of ${prefix}* but the configuration builds ${built.get(prefix)}: config.json has fewer layers than the weights`);
 }
 
-/** A pre-trained checkpoint must provide every frozen weight. */
+/** A pre-trained checkpoint must provide every pre-trained weight (trainable or not) and the heads that never train. */
 export function checkPretrainedLoad(model: Model, report: NativeLoadReport, weights: string): void {
-  const frozen = new Set(model.parameters().filter((p) => !p.trainable).map((p) => p.name));
-  checkLoad(model, report, weights, { needed: (name) => frozen.has(name), label: 'pre-trained weights' });
+  const needed = new Set(model.parameters().filter((p) => p.role === 'pretrained' || p.role === 'frozen_head').map((p) => p.name));
+  checkLoad(model, report, weights, { needed: (name) => needed.has(name), label: 'pre-trained weights' });
 }

@@ -1,15 +1,20 @@
 /**
- * `das export`: the compact DAS model of a run (export-format.ts): only the tensors it executes,
- * so the pre-trained weights of skipped layers are left out, and loading it needs nothing else.
+ * `das export`: the compact model of a run (export-format.ts): only the tensors it executes, so the
+ * pre-trained weights of skipped layers are left out, LoRA deltas folded into the weights, and
+ * loading it needs nothing else.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadAdapters } from '../models/adapter-checkpoint.js';
 import { DasError } from '../errors.js';
+import { PEFT_CONFIG, PEFT_WEIGHTS, savePeftAdapter } from '../methods/lora/peft.js';
+import { loadAdapters } from '../models/adapter-checkpoint.js';
+import type { Model } from '../models/model.js';
 import { isExecuted } from '../models/architecture.js';
 import { exportSectionOf, type ExportSection } from '../models/export-format.js';
 import { checkpointConfigJson, locateCheckpoint } from '../models/pretrained.js';
 import { loadPretrained } from '../models/pretrained-any.js';
+import { exportedMethod } from '../methods/index.js';
+import { runMethod } from '../train/runs.js';
 import { writeSafetensors } from '../native/checkpoint.js';
 import { checkRunFolder, RunDir, runFolderState } from '../train/run-dir.js';
 import { modelCost } from '../train/run-model.js';
@@ -28,6 +33,14 @@ export interface ExportResult {
   skipped: string[];
 }
 
+/** A LoRA run's adapter as PEFT writes it (unmerged deltas and the head). */
+async function exportPeft(model: Model, out: string, base: string, sourceWeights: string, skipped: string[]): Promise<ExportResult> {
+  if (skipped.length) throw new DasError('DAS_INVALID_ARGUMENT', `the run skips ${skipped.join(', ')}: PEFT has no skip adapters; export it with --format das`);
+  await savePeftAdapter(model, out, { baseModel: base });
+  const cost = modelCost(model.architecture, model.config, [], model.method);
+  return { out: path.resolve(out), bytes: fs.statSync(path.join(out, PEFT_WEIGHTS)).size, sourceBytes: fs.statSync(sourceWeights).size, flops: cost.flops, baseFlops: cost.baseFlops, skipped };
+}
+
 /** config.json's id2label: the run's class names (VQA answers, GLUE and NLVR2 classes), when it has them. */
 function id2label(runDir: RunDir, task: string): Record<string, string> | undefined {
   const names = runDir.readLabels() ?? FIXED_TASK_LABELS[task];
@@ -41,17 +54,21 @@ export interface ExportOptions {
   out: string;
   /** Which adapters: the best evaluation's (default when saved) or the final ones. */
   adapters?: 'best' | 'final';
-  /** Write into a non-empty folder that is not a previous export (only the export's three files are replaced there). */
+  /** das (default): the compact model; peft: the LoRA adapter in HuggingFace PEFT's format (RoBERTa). */
+  format?: 'das' | 'peft';
+  /** Write into a non-empty folder that is not a previous export (only the export's own files are replaced there). */
   force?: boolean;
 }
 
-/** The files an export consists of. */
-export const EXPORT_FILES = ['model.safetensors', 'config.json', 'tokenizer.json'] as const;
+/** The files an export of each format consists of (the first one tells a previous export apart). */
+export const EXPORT_FILES = { das: ['config.json', 'model.safetensors', 'tokenizer.json'], peft: [PEFT_CONFIG, PEFT_WEIGHTS] } as const;
 
-function isPreviousExport(dir: string, entries: string[]): boolean {
-  if (!entries.every((name) => (EXPORT_FILES as readonly string[]).includes(name) || isAtomicTemp(name))) return false;
+function isPreviousExport(dir: string, entries: string[], format: 'das' | 'peft'): boolean {
+  const files: readonly string[] = EXPORT_FILES[format];
+  if (!entries.every((name) => files.includes(name) || isAtomicTemp(name))) return false;
   try {
-    return exportSectionOf(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>, dir) !== undefined;
+    const json = JSON.parse(fs.readFileSync(path.join(dir, files[0]!), 'utf8')) as Record<string, unknown>;
+    return format === 'das' ? exportSectionOf(json, dir) !== undefined : typeof json.peft_type === 'string';
   } catch {
     return false;
   }
@@ -63,6 +80,7 @@ function isPreviousExport(dir: string, entries: string[]): boolean {
  */
 function checkExportTarget(options: ExportOptions, runDir: RunDir, config: ResolvedRunConfig): string {
   const out = checkRunFolder(options.out);
+  const format = options.format ?? 'das';
   if (out === runDir.dir || ['started', 'resumable', 'finished'].includes(runFolderState(out).kind)) {
     throw new DasError('DAS_INVALID_ARGUMENT', `--out ${out} is a run directory: an export never writes into one (it would replace the run's config.json); choose another folder`);
   }
@@ -75,12 +93,12 @@ function checkExportTarget(options: ExportOptions, runDir: RunDir, config: Resol
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return out;
     throw new DasError('DAS_INVALID_ARGUMENT', `--out ${out} is not a folder that can be written (${(error as Error).message})`, { cause: error });
   }
-  if (entries.every(isAtomicTemp) || isPreviousExport(out, entries) || options.force) return out;
+  if (entries.every(isAtomicTemp) || isPreviousExport(out, entries, format) || options.force) return out;
   const listed = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, ... (${entries.length} entries)` : '');
   throw new DasError(
     'DAS_INVALID_ARGUMENT',
     `--out ${out} is not empty (it has: ${listed}) and holds no previous export; choose a new or empty folder, ` +
-      `or pass --force to write ${EXPORT_FILES.join(', ')} there (other files are left alone)`,
+      `or pass --force to write ${EXPORT_FILES[format].join(', ')} there (other files are left alone)`,
   );
 }
 
@@ -90,11 +108,13 @@ export async function exportRun(options: ExportOptions): Promise<ExportResult> {
   const out = checkExportTarget(options, runDir, config);
   const adaptersDir = runDir.adaptersFor(options.adapters);
   const architecture = config.architecture;
-  const { model, files } = await loadPretrained(architecture, config.checkpoint, { task: config.task, seed: config.seed, numAnswers: config.numAnswers });
+  const { model, files } = await loadPretrained(architecture, config.checkpoint, { task: config.task, seed: config.seed, numAnswers: config.numAnswers, method: runMethod(config) });
   let skipped: string[];
   let kept;
   try {
     ({ skipped } = await loadAdapters(model, adaptersDir));
+    if (options.format === 'peft') return await exportPeft(model, out, config.checkpoint, files.weights, skipped);
+    await model.mergeLora(); // no inference cost: the deltas live in the weights from here on
     const descriptor = model.describe();
     const state = await model.state('all');
     kept = Object.fromEntries(Object.entries(state).filter(([name]) => isExecuted(descriptor, name, skipped)));
@@ -111,6 +131,7 @@ export async function exportRun(options: ExportOptions): Promise<ExportResult> {
     task: config.task,
     skipped,
     config: model.config,
+    method: exportedMethod(model.method),
     run: runDir.dir,
     source: config.checkpoint,
   };
@@ -123,7 +144,7 @@ export async function exportRun(options: ExportOptions): Promise<ExportResult> {
   const { id2label: _names, label2id: _ids, num_labels: _count, ...source } = checkpointConfigJson(config.checkpoint) ?? {};
   const label2id = labels && Object.fromEntries(Object.entries(labels).filter(([, name]) => name !== '').map(([i, name]) => [name, Number(i)]));
   writeJsonAtomic(path.join(out, 'config.json'), { ...source, model_type: source.model_type ?? architecture, ...(labels ? { id2label: labels, label2id } : {}), das: section });
-  removeAtomicTemps(out, EXPORT_FILES);
-  const cost = modelCost(architecture, model.config, skipped);
+  removeAtomicTemps(out, EXPORT_FILES.das);
+  const cost = modelCost(architecture, model.config, skipped, section.method);
   return { out, bytes: fs.statSync(weights).size, sourceBytes: fs.statSync(files.weights).size, flops: cost.flops, baseFlops: cost.baseFlops, skipped };
 }
