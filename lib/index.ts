@@ -27,7 +27,7 @@ export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
 export { packageVersion as version } from './package-info.js';
 export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions, type OptimizerOptions, type ParameterCounts } from './models/model.js';
 export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
-export { robertaFlops, type FlopReport, type LayerFlops } from './models/flops.js';
+export { robertaFlops, type FlopOptions, type FlopReport, type LayerFlops } from './models/flops.js';
 export { describeArchitecture, isExecuted, type ArchitectureDescriptor, type LayerDescriptor } from './models/architecture.js';
 export {
   resolveMethod,
@@ -43,6 +43,11 @@ export {
   type MethodName,
   type PrefixMethodConfig,
 } from './methods/index.js';
+export { ADAPTER_NORMS, type AdapterNorm } from './methods/cost.js';
+export type { CostOptions, SkipOptions } from './methods/types.js';
+export type { LayerRow } from './methods/layer-costs.js';
+export { LORA_TARGETS } from './methods/lora/index.js';
+export { PREFIX_PROJECTIONS, type PrefixProjection } from './methods/prefix/index.js';
 export { loadPeftAdapter, readPeftConfig, savePeftAdapter } from './methods/lora/peft.js';
 export { VILT_B32, viltConfigFromHf, viltConfigToHf, validateViltConfig, type ViltConfig, type VisionLanguageTask } from './models/vilt-config.js';
 export { METER_CLIP16_ROBERTA, meterConfigFor, meterConfigFromJson, meterConfigToJson, validateMeterConfig, type ClipVisionConfig, type MeterConfig } from './models/meter-config.js';
