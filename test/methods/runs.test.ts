@@ -90,6 +90,18 @@ describe('methods in runs, exports and reports', function () {
     assert.match(peft.stderr, /PEFT has no skip adapters/);
   });
 
+  it('a search with LoRA skips layers and LoRAs the rest; training takes its choice with the same method', async () => {
+    const found = await search({ ...common, epochs: 2, out: path.join(root, 'lora-search'), skipNum: 1, turn: 1, method: { name: 'lora', r: 2 } });
+    assert.equal(found.skipped.length, 1);
+    const { tensors } = await readCheckpoint(path.join(found.runDir, 'adapters', 'adapters.safetensors'));
+    const names = Object.keys(tensors);
+    assert.ok(names.some((n) => n.endsWith('.lora_B.weight')) && names.filter((n) => n.includes('.skip_adapter.')).length === 4 * 6, 'LoRA deltas and a skip adapter in every layer');
+    const trained = await train({ ...common, out: path.join(root, 'lora-after-search'), skipFrom: found.runDir, method: { name: 'lora', r: 2 } });
+    assert.deepEqual(trained.skipped, found.skipped);
+    const config = JSON.parse(fs.readFileSync(path.join(trained.runDir, 'config.json'), 'utf8'));
+    assert.deepEqual(config.method.skipLayers, found.skipped);
+  });
+
   it('PEFT\'s format is refused for the architectures PEFT has no names for, naming the alternative', () => {
     assert.throws(() => readPeftConfig(root, 'vilt', TINY_VILT), /PEFT's format covers RoBERTa \(HuggingFace names\); vilt adapters stay in das-torch's adapters\/ format/);
     assert.throws(() => readPeftConfig(root, 'roberta', {}), /adapter_config\.json does not exist \(not a PEFT adapter folder\)/);
