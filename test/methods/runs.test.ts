@@ -83,7 +83,9 @@ describe('methods in runs, exports and reports', function () {
     // das flops counts the export with its method and skipped layer
     const flops = runCli(['flops', '--model', out, '--json']);
     assert.equal(flops.status, 0, flops.stderr);
-    assert.equal((lastJsonLine(flops.stdout) as { method: { name: string } }).method.name, 'lora');
+    const counted = lastJsonLine(flops.stdout) as { method: { name: string }; params: { updated: number } };
+    assert.equal(counted.method.name, 'lora');
+    assert.equal(counted.params.updated, 3 * (2 * 2 * 64 + 2 * 96) + 2 * 32 + 2 * 32 * 32 + 64, 'the merged deltas still count as updated');
     // PEFT has no skip adapters: that run only exports in das-torch's format
     const peft = runCli(['export', '--run', run, '--out', path.join(root, 'lora-peft'), '--format', 'peft']);
     assert.equal(peft.status, 2);
