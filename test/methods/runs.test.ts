@@ -83,11 +83,25 @@ describe('methods in runs, exports and reports', function () {
     // das flops counts the export with its method and skipped layer
     const flops = runCli(['flops', '--model', out, '--json']);
     assert.equal(flops.status, 0, flops.stderr);
-    assert.equal((lastJsonLine(flops.stdout) as { method: { name: string } }).method.name, 'lora');
+    const counted = lastJsonLine(flops.stdout) as { method: { name: string }; params: { updated: number } };
+    assert.equal(counted.method.name, 'lora');
+    assert.equal(counted.params.updated, 3 * (2 * 2 * 64 + 2 * 96) + 2 * 32 + 2 * 32 * 32 + 64, 'the merged deltas still count as updated');
     // PEFT has no skip adapters: that run only exports in das-torch's format
     const peft = runCli(['export', '--run', run, '--out', path.join(root, 'lora-peft'), '--format', 'peft']);
     assert.equal(peft.status, 2);
     assert.match(peft.stderr, /PEFT has no skip adapters/);
+  });
+
+  it('a search with LoRA skips layers and LoRAs the rest; training takes its choice with the same method', async () => {
+    const found = await search({ ...common, epochs: 2, out: path.join(root, 'lora-search'), skipNum: 1, turn: 1, method: { name: 'lora', r: 2 } });
+    assert.equal(found.skipped.length, 1);
+    const { tensors } = await readCheckpoint(path.join(found.runDir, 'adapters', 'adapters.safetensors'));
+    const names = Object.keys(tensors);
+    assert.ok(names.some((n) => n.endsWith('.lora_B.weight')) && names.filter((n) => n.includes('.skip_adapter.')).length === 4 * 6, 'LoRA deltas and a skip adapter in every layer');
+    const trained = await train({ ...common, out: path.join(root, 'lora-after-search'), skipFrom: found.runDir, method: { name: 'lora', r: 2 } });
+    assert.deepEqual(trained.skipped, found.skipped);
+    const config = JSON.parse(fs.readFileSync(path.join(trained.runDir, 'config.json'), 'utf8'));
+    assert.deepEqual(config.method.skipLayers, found.skipped);
   });
 
   it('PEFT\'s format is refused for the architectures PEFT has no names for, naming the alternative', () => {

@@ -24,8 +24,7 @@ export interface RunFlags extends MethodFlags {
 }
 
 export function addRunOptions(command: Command, help: { epochsHelp: string; methodHelp: string }): Command {
-  addMethodOptions(command, { methodHelp: help.methodHelp });
-  return command
+  command
     .addOption(new Option('--model <arch>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
     .requiredOption('--checkpoint <path>', 'pre-trained weights: a file, or a folder with config.json, weights and tokenizer.json')
     .addOption(new Option('--task <task>', 'downstream task').choices(TASKS).makeOptionMandatory())
@@ -41,6 +40,7 @@ export function addRunOptions(command: Command, help: { epochsHelp: string; meth
     .option('--out <run-dir>', 'run directory: a new or empty folder, locked while the run works (default runs/<mode>-<model>-<task>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint (with the settings it started with; a different --lr, --epochs, ... is refused)')
     .option('--json', 'print the result as one JSON object on the last line of stdout');
+  return addMethodOptions(command, { methodHelp: help.methodHelp });
 }
 
 export function runOptionsFrom(flags: RunFlags): RunOptions {

@@ -25,7 +25,7 @@ export function formatRunResult(result: TrainRunResult): string {
 
 export function trainCommand(): Command {
   const command = new Command('train')
-    .description('train the adapters with a fixed set of skipped layers, from the pre-trained checkpoint')
+    .description("train a method's modules (DAS's adapters by default) with a fixed set of skipped layers, from the pre-trained checkpoint")
     .option('--skip <layers>', 'comma-separated layers to skip, e.g. En3,En10', layerList)
     .option('--skip-from <run-dir>', 'skip the layers a finished search run chose')
     .option('--skip-random <k>', 'random-sampling baseline: skip k layers chosen uniformly at random (seeded by --seed)', integer(1));

@@ -53,8 +53,9 @@ export const lora: MethodDefinition<LoraMethodConfig> = {
       if (!roles.has(target)) throw invalidArgument('method.targets', `projections of ${descriptor.architecture} (${[...roles].join(', ')})`, target);
     }
   },
+  // the deltas count as updated parameters even once merged (an export): they are what training changed
   layerCost(config, layer, tokens, options) {
-    if (!layer.adapted || config.merged) return { params: 0, flops: 0 };
+    if (!layer.adapted) return { params: 0, flops: 0 };
     let params = 0;
     let flops = 0;
     for (const p of layer.projections) {
@@ -62,7 +63,7 @@ export const lora: MethodDefinition<LoraMethodConfig> = {
       params += config.r * (p.in + p.out);
       // cross-attention keys and values run on the other stream's tokens
       const rows = (p.role === 'cross_key' || p.role === 'cross_value') && tokens.context !== undefined ? tokens.context : tokens.tokens;
-      if (options.loraMerged === false) flops += rows * config.r * (p.in + p.out);
+      if (options.loraMerged === false && !config.merged) flops += rows * config.r * (p.in + p.out);
     }
     return { params, flops };
   },
