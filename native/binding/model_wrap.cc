@@ -24,6 +24,13 @@ namespace das::binding {
 namespace {
 
 using RunnerPtr = std::shared_ptr<engine::ModelRunner>;
+using ParameterInfos = std::vector<models::ParameterInfo>;
+
+// What createModel hands to the NativeModel constructor: the runner and its first parameter list.
+struct CreatedModel {
+  RunnerPtr runner;
+  ParameterInfos parameters;
+};
 
 Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
   if (!info[index].IsObject()) throw Napi::TypeError::New(info.Env(), std::string("Expected an object for ") + what);
@@ -56,7 +63,7 @@ models::Batch DecodeBatch(const Napi::Value& value) {
 
 Napi::Value StepResultToJs(Napi::Env env, engine::StepResult& result) {
   Napi::Object out = Napi::Object::New(env);
-  out.Set("loss", result.loss);
+  if (result.loss) out.Set("loss", *result.loss);
   Napi::Object parts = Napi::Object::New(env);
   for (const auto& [name, value] : result.parts) parts.Set(name, value);
   out.Set("parts", parts);
@@ -150,7 +157,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
   explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
     if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "NativeModel is created by createModel(), not with new");
-    runner_ = *info[0].As<Napi::External<RunnerPtr>>().Data();
+    CreatedModel* created = info[0].As<Napi::External<CreatedModel>>().Data();
+    runner_ = created->runner;
+    parameters_ = std::move(created->parameters);
   }
 
  private:
@@ -192,12 +201,22 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return info.Env().Undefined();
   }
 
-  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores the DAS split.
-  // Reconfigure the optimizer afterwards.
+  // [async] setTrainable(names: string[] | null): Promise<void>  exactly these parameters train; null
+  // restores the DAS split. Reconfigure the optimizer afterwards.
   Napi::Value SetTrainable(const Napi::CallbackInfo& info) {
-    if (info[0].IsNull() || info[0].IsUndefined()) R().model().ApplyFreezing();
-    else R().model().SetTrainable(StringList(info[0], "trainable parameter names"));
-    return info.Env().Undefined();
+    const bool restore = info[0].IsNull() || info[0].IsUndefined();
+    const std::vector<std::string> names = restore ? std::vector<std::string>() : StringList(info[0], "trainable parameter names");
+    return Queue<ParameterInfos>(
+        info, "das.setTrainable",
+        [restore, names](engine::ModelRunner& r) {
+          if (restore) r.model().ApplyFreezing();
+          else r.model().SetTrainable(names);
+          return r.model().Parameters();
+        },
+        [this](Napi::Env env, ParameterInfos& parameters) -> Napi::Value {
+          parameters_ = std::move(parameters);  // JS keeps this object alive until the task settles
+          return env.Undefined();
+        });
   }
 
   // [sync] architecture(): string
@@ -209,10 +228,12 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return StringsToJs(info.Env(), names);
   }
 
-  // [sync] parameters(): { name, shape, numel, trainable, head, decay }[]
+  // [sync] parameters(): { name, shape, numel, trainable, head, decay }[]  as of the last settled
+  // call that changed them (read from a copy: the model itself may be busy on the compute thread)
   Napi::Value Parameters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const auto infos = R().model().Parameters();
+    Runner();  // throws once disposed
+    const ParameterInfos& infos = parameters_;
     Napi::Array array = Napi::Array::New(env, infos.size());
     for (size_t i = 0; i < infos.size(); ++i) {
       Napi::Object item = Napi::Object::New(env);
@@ -242,7 +263,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   // [sync] device(): string
   Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), DeviceName(R().device())); }
 
-  // [sync] configureOptimizer({ weightDecay, beta1, beta2, eps, headLrMultiplier })
+  // [async] configureOptimizer({ weightDecay, beta1, beta2, eps, headLrMultiplier }): Promise<void>
   Napi::Value ConfigureOptimizer(const Napi::CallbackInfo& info) {
     const Napi::Object options = ObjectArg(info, 0, "optimizer options");
     engine::OptimizerConfig config;
@@ -251,8 +272,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     config.beta2 = NumberField(options, "beta2", "optimizer");
     config.eps = NumberField(options, "eps", "optimizer");
     config.head_lr_multiplier = NumberField(options, "headLrMultiplier", "optimizer");
-    R().ConfigureOptimizer(config);
-    return info.Env().Undefined();
+    return QueueVoid(info, "das.configureOptimizer", [config](engine::ModelRunner& r) { r.ConfigureOptimizer(config); });
   }
 
   // [async] trainStep(batch, skip: string[], lossScale: number): Promise<StepResult>
@@ -366,6 +386,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   }
 
   RunnerPtr runner_;
+  ParameterInfos parameters_;
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
 
@@ -380,16 +401,16 @@ Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   const uint64_t seed = info[3].IsNumber() ? static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()) : 0;
   const ModelFactory make = DecodeModelConfig(arch, config_object);
   AddonData* data = &GetAddonData(env);
-  return AsyncTask<RunnerPtr>::Start(
+  return AsyncTask<CreatedModel>::Start(
       env, "das.createModel",
       [make, device, seed] {
         torch::manual_seed(seed);  // initialisation of adapters and heads is reproducible
         auto runner = std::make_shared<engine::ModelRunner>(make());
         runner->To(device);
-        return runner;
+        return CreatedModel{runner, runner->model().Parameters()};
       },
-      [data](Napi::Env env, RunnerPtr& runner) -> Napi::Value {
-        return data->model_constructor.New({Napi::External<RunnerPtr>::New(env, &runner)});
+      [data](Napi::Env env, CreatedModel& created) -> Napi::Value {
+        return data->model_constructor.New({Napi::External<CreatedModel>::New(env, &created)});
       });
 }
 

@@ -1,5 +1,6 @@
 #include "models/roberta.h"
 #include "common/strings.h"
+#include "models/blocks/heads.h"
 
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
@@ -108,7 +109,7 @@ ModelOutput RobertaClassifier::Run(const Batch& batch, const std::vector<bool>& 
   out.logits = classifier(roberta(input_ids, batch.Optional("attention_mask"), skipped));
   const at::Tensor labels = batch.Optional("labels");
   if (labels.defined()) {
-    out.loss = torch::nn::functional::cross_entropy(out.logits, labels.to(at::kLong));
+    out.loss = torch::nn::functional::cross_entropy(out.logits, blocks::ClassLabels(labels, input_ids.size(0), out.logits.size(1), "labels"));
     out.loss_parts.emplace_back("ce", out.loss);
   }
   return out;
