@@ -43,7 +43,7 @@ function unknownKey(spec: BatchSpec, key: string): DasError {
   const names = spec.fields.map((f) => f.name);
   const close = names.filter((name) => distance(name, key) <= Math.max(2, Math.floor(name.length / 4))).sort((a, b) => distance(a, key) - distance(b, key));
   const hint = close.length > 0 ? ` (did you mean ${JSON.stringify(close[0])}?)` : '';
-  return mismatch(`a batch key of ${spec.model}`, `one of ${names.join(', ')}`, `${JSON.stringify(key)}${hint}`);
+  return mismatch(`batch.${key}`, `one of the fields ${spec.model} reads (${names.join(', ')})`, `a field it does not know${hint}`);
 }
 
 function shapeText(shape: readonly Dim[], sizes: Map<string, number>): string {
