@@ -10,8 +10,9 @@ import { validateHostTensor, type HostTensor } from '../host-tensor.js';
 import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { checkBatch } from './batch-check.js';
 import { batchSpec, type BatchSpec } from './batch-spec.js';
+import { checkModelFits } from './memory-estimate.js';
 import { callAsync, callSync } from '../native/call.js';
-import { normalizeDevice } from '../native/runtime.js';
+import { deviceMemory, normalizeDevice } from '../native/runtime.js';
 import { validateMeterConfig, type MeterConfig } from './meter-config.js';
 import { validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
 import { validateViltConfig, type ViltConfig } from './vilt-config.js';
@@ -89,6 +90,8 @@ export class Model<A extends Architecture = Architecture> {
     const device = normalizeDevice(options.device ?? 'cpu');
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
+    const source = `${{ roberta: 'RoBERTa', vilt: 'ViLT', meter: 'METER' }[architecture]} config`;
+    checkModelFits(architecture, checked, { source, device, deviceFree: device === 'cpu' ? null : deviceMemory(device)?.free });
     const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed));
     return new Model<A>(architecture, Object.freeze(checked), native, batchSpec(architecture, checked));
   }

@@ -98,6 +98,8 @@ export interface NativeBinding {
   /** [sync] */ setNumThreads(threads: number): void;
   /** [sync] the compute thread shared by every Node environment of the process (main thread, workers) */
   computeThreadStats(): { jobsRun: number; jobsDropped: number; environments: number; threadsStarted: number };
+  /** [sync] free and total bytes of a CUDA device; null for the CPU or when the CUDA runtime does not say */
+  deviceMemory(device: string): { free: number; total: number } | null;
   /** [sync] "cuda" -> "cuda:0"; throws when the device does not exist here. */ normalizeDevice(spec: string): string;
   /** [async] copy to `device` (converting to `dtype`) and back. */
   echoTensor(tensor: HostTensor, device: string, dtype: DType | null): Promise<HostTensor>;

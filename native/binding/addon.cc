@@ -18,6 +18,7 @@
 #include "checkpoint/checkpoint.h"
 #include "runtime/compute_thread.h"
 #include "runtime/device.h"
+#include "runtime/device_memory.h"
 #include "runtime/diagnostics.h"
 #include "runtime/runtime_info.h"
 
@@ -112,6 +113,18 @@ Napi::Value ComputeThreadStatsExport(const Napi::CallbackInfo& info) {
   result.Set("environments", counts.owners);
   result.Set("threadsStarted", static_cast<double>(counts.threads_started));
   return result;
+}
+
+// [sync] deviceMemory(device: string): { free, total } | null   (null: the CPU, or unknown)
+Napi::Value DeviceMemoryExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    const std::optional<DeviceMemory> memory = QueryDeviceMemory(DeviceArg(info, 0));
+    if (!memory) return info.Env().Null();
+    Napi::Object result = Napi::Object::New(info.Env());
+    result.Set("free", static_cast<double>(memory->free));
+    result.Set("total", static_cast<double>(memory->total));
+    return result;
+  });
 }
 
 // [sync] normalizeDevice(spec: string): string   ("cuda" -> "cuda:0"; throws if unusable here)
@@ -267,6 +280,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfoExport, "runtimeInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreadsExport, "setNumThreads"));
   exports.Set("computeThreadStats", Napi::Function::New(env, ComputeThreadStatsExport, "computeThreadStats"));
+  exports.Set("deviceMemory", Napi::Function::New(env, DeviceMemoryExport, "deviceMemory"));
   exports.Set("normalizeDevice", Napi::Function::New(env, NormalizeDeviceExport, "normalizeDevice"));
   exports.Set("echoTensor", Napi::Function::New(env, EchoTensorExport, "echoTensor"));
   exports.Set("matmul", Napi::Function::New(env, MatmulExport, "matmul"));

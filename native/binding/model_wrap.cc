@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <regex>
 
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
@@ -390,6 +391,20 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
 
+// Building a model that does not fit in memory: the allocator's text (or std::bad_alloc) becomes
+// one sentence. TypeScript estimates the weights first; this covers what the estimate misses.
+std::string OutOfMemoryMessage(const std::string& arch, c10::Device device, const std::string& allocator_text) {
+  std::string message = "not enough memory on " + DeviceName(device) + " to build the " + arch + " model";
+  static const std::regex kBytes("allocate ([0-9]+) bytes");
+  std::smatch match;
+  if (std::regex_search(allocator_text, match, kBytes)) message += " (an allocation of " + match[1].str() + " bytes failed)";
+  return message + "; check the sizes in its configuration";
+}
+
+bool IsOutOfMemory(const std::string& text) {
+  return text.find("can't allocate memory") != std::string::npos || text.find("out of memory") != std::string::npos;
+}
+
 // [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number): Promise<NativeModel>
 Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -403,11 +418,18 @@ Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   AddonData* data = &GetAddonData(env);
   return AsyncTask<CreatedModel>::Start(
       env, "das.createModel",
-      [make, device, seed] {
+      [make, device, seed, arch] {
         torch::manual_seed(seed);  // initialisation of adapters and heads is reproducible
-        auto runner = std::make_shared<engine::ModelRunner>(make());
-        runner->To(device);
-        return CreatedModel{runner, runner->model().Parameters()};
+        try {
+          auto runner = std::make_shared<engine::ModelRunner>(make());
+          runner->To(device);
+          return CreatedModel{runner, runner->model().Parameters()};
+        } catch (const std::bad_alloc&) {
+          throw std::runtime_error(OutOfMemoryMessage(arch, device, ""));
+        } catch (const c10::Error& error) {
+          if (IsOutOfMemory(error.what_without_backtrace())) throw std::runtime_error(OutOfMemoryMessage(arch, device, error.what_without_backtrace()));
+          throw;
+        }
       },
       [data](Napi::Env env, CreatedModel& created) -> Napi::Value {
         return data->model_constructor.New({Napi::External<CreatedModel>::New(env, &created)});
