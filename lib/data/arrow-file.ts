@@ -12,7 +12,9 @@ import { basename } from 'node:path';
 import { Message, Type, makeData, makeVector, type DataType, type Field, type Schema, type Vector } from 'apache-arrow';
 // The footer decoder is not re-exported from the package root; the package's exports map serves it.
 import { Footer, type FileBlock } from 'apache-arrow/ipc/metadata/file';
+import { strideForType } from 'apache-arrow/type';
 import { DasError } from '../errors.js';
+import { verifyFooter, verifyMessage } from './arrow-flatbuffers.js';
 import type { ImageRef } from './image-source.js';
 
 const MAGIC = Buffer.from('ARROW1');
@@ -72,9 +74,13 @@ export class ArrowIpcFile {
       const footerLength = tail.readInt32LE(0);
       const footerStart = size - 10 - footerLength;
       if (footerLength <= 0 || footerStart < 8) throw new DasError('DAS_FILE', `${path} has a corrupt Arrow footer length (${footerLength} bytes in a ${size}-byte file)`);
+      const footerBytes = await readExact(handle, footerStart, footerLength, path);
       let footer: InstanceType<typeof Footer>;
+      let blocks: FileBlock[];
       try {
-        footer = Footer.decode(await readExact(handle, footerStart, footerLength));
+        verifyFooter(footerBytes);
+        footer = Footer.decode(footerBytes);
+        blocks = Array.from({ length: footer.numRecordBatches }, (_, i) => footer.getRecordBatch(i)!);
       } catch (err) {
         throw new DasError('DAS_FILE', `${path} has a corrupt Arrow footer: ${(err as Error).message}`, { cause: err });
       }
@@ -82,8 +88,10 @@ export class ArrowIpcFile {
         throw new DasError('DAS_DATA', `${path} uses dictionary-encoded columns, which the dataset readers do not support; rewrite it without dictionaries`);
       }
       const batches: BatchMeta[] = [];
-      for (let i = 0; i < footer.numRecordBatches; i++) {
-        const block = footer.getRecordBatch(i)!;
+      for (const [i, block] of blocks.entries()) {
+        if (![block.offset, block.metaDataLength, block.bodyLength].every((v) => Number.isSafeInteger(v) && v >= 0)) {
+          throw new DasError('DAS_FILE', `${path} has a corrupt footer: record batch ${i} has offset ${block.offset}, metadata length ${block.metaDataLength}, body length ${block.bodyLength}`);
+        }
         if (block.offset + block.metaDataLength + block.bodyLength > footerStart) {
           throw new DasError('DAS_FILE', `${path} is truncated or corrupt: record batch ${i} extends past the data section`);
         }
@@ -138,11 +146,14 @@ export class ArrowIpcFile {
     const bytes = end > start ? await this.readBody(meta, start, end - start, `column "${name}"`) : new Uint8Array(0);
     const cursor = { node: col.firstNode, buffer: col.firstBuffer };
     const take = (): Uint8Array => {
-      const r = meta.buffers[cursor.buffer++]!;
+      const r = meta.buffers[cursor.buffer++];
+      if (!r) throw new Error(`buffer ${cursor.buffer - 1} is missing`);
       return bytes.subarray(r.offset - start, r.offset - start + r.length);
     };
     try {
-      return makeVector(buildData(col.field.type, meta, cursor, take));
+      const data = buildData(col.field.type, meta, cursor, take);
+      if (data.length !== meta.length) throw new Error(`the column holds ${data.length} values in a batch of ${meta.length} rows`);
+      return makeVector(data);
     } catch (err) {
       throw new DasError('DAS_DATA', `Arrow file ${this.path} record batch ${batch} column "${name}" is corrupt: ${(err as Error).message}`, { cause: err });
     }
@@ -159,9 +170,16 @@ export class ArrowIpcFile {
     if (typeId !== Type.Binary && typeId !== Type.LargeBinary) {
       throw new DasError('DAS_DATA', `Arrow file ${this.path} column "${name}" has type ${col.field.type} but encoded image bytes (binary) were expected`);
     }
-    const node = meta.nodes[col.firstNode]!;
-    const [validityR, offsetsR, dataR] = meta.buffers.slice(col.firstBuffer, col.firstBuffer + 3) as [Region, Region, Region];
+    const node = meta.nodes[col.firstNode];
+    const regions = meta.buffers.slice(col.firstBuffer, col.firstBuffer + 3);
+    if (!node || regions.length < 3 || node.length !== meta.length || node.nullCount > node.length) {
+      throw new DasError('DAS_DATA', `Arrow file ${this.path} record batch ${batch} column "${name}" is corrupt: its field node or buffers do not match the batch's ${meta.length} rows`);
+    }
+    const [validityR, offsetsR, dataR] = regions as [Region, Region, Region];
     const validity = validityR.length > 0 && node.nullCount > 0 ? await this.readBody(meta, validityR.offset, validityR.length, `column "${name}"`) : null;
+    if (validity && validity.length < Math.ceil(node.length / 8)) {
+      throw new DasError('DAS_DATA', `Arrow file ${this.path} record batch ${batch} column "${name}" has a short validity buffer`);
+    }
     const rawOffsets = await this.readBody(meta, offsetsR.offset, offsetsR.length, `column "${name}"`);
     const large = typeId === Type.LargeBinary;
     const offsetAt = (i: number): number => (large ? Number(new DataView(rawOffsets.buffer, rawOffsets.byteOffset).getBigInt64(i * 8, true)) : new DataView(rawOffsets.buffer, rawOffsets.byteOffset).getInt32(i * 4, true));
@@ -224,25 +242,32 @@ async function readBatchMeta(handle: FileHandle, block: FileBlock, path: string,
   const continued = view.getInt32(0, true) === -1;
   const length = view.getInt32(continued ? 4 : 0, true);
   const start = continued ? 8 : 4;
-  let message: Message;
+  let meta: BatchMeta;
+  let compressed: boolean;
   try {
     if (length <= 0 || start + length > raw.length) throw new Error(`metadata length ${length} does not fit its ${raw.length}-byte block`);
-    message = Message.decode(raw.subarray(start, start + length));
+    verifyMessage(raw.subarray(start, start + length));
+    // apache-arrow decodes the header lazily: every access below may meet a corrupt value
+    const message: Message = Message.decode(raw.subarray(start, start + length));
+    if (!message.isRecordBatch()) throw new Error('the block is not a record batch');
+    const header = message.header();
+    compressed = Boolean(header.compression);
+    meta = {
+      block,
+      bodyStart: block.offset + block.metaDataLength,
+      length: header.length,
+      nodes: header.nodes.map((n) => ({ length: n.length, nullCount: n.nullCount })),
+      buffers: header.buffers.map((b) => ({ offset: b.offset, length: b.length })),
+    };
   } catch (err) {
     throw new DasError('DAS_FILE', `${path} record batch ${index} has corrupt metadata: ${(err as Error).message}`, { cause: err });
   }
-  if (!message.isRecordBatch()) throw new DasError('DAS_FILE', `${path} block ${index} is not a record batch`);
-  const header = message.header();
-  if (header.compression) {
+  if (compressed) {
     throw new DasError('DAS_DATA', `${path} has compressed record batches (LZ4/ZSTD), which the dataset readers do not support; rewrite it uncompressed`);
   }
-  return {
-    block,
-    bodyStart: block.offset + block.metaDataLength,
-    length: header.length,
-    nodes: header.nodes.map((n) => ({ length: n.length, nullCount: n.nullCount })),
-    buffers: header.buffers.map((b) => ({ offset: b.offset, length: b.length })),
-  };
+  const bad = [meta.length, meta.block.bodyLength, ...meta.nodes.flatMap((n) => [n.length, n.nullCount]), ...meta.buffers.flatMap((b) => [b.offset, b.length])].find((v) => !Number.isSafeInteger(v) || v < 0);
+  if (bad !== undefined) throw new DasError('DAS_FILE', `${path} record batch ${index} has corrupt metadata: a length or offset of ${bad}`);
+  return meta;
 }
 
 /** Where each top-level column's field nodes and buffers start (the IPC body lists them pre-order). */
@@ -294,40 +319,65 @@ function countNodesAndBuffers(type: DataType, file: string, column: string): { n
 
 type Cursor = { node: number; buffer: number };
 
+/** Throws unless `bytes` holds at least `needed` bytes for `what` (a corrupt length would read past it). */
+function need(bytes: Uint8Array, needed: number, what: string): void {
+  if (bytes.byteLength < needed) throw new Error(`its ${what} buffer has ${bytes.byteLength} bytes where ${needed} are needed`);
+}
+
+/** The offsets buffer's first and last entries, which must lie inside what they index. */
+function checkOffsets(offsets: Int32Array | BigInt64Array, length: number, limit: number, what: string): void {
+  const first = Number(offsets[0] ?? 0);
+  const last = Number(offsets[length] ?? 0);
+  if (first < 0 || last < first || last > limit) throw new Error(`its offsets run from ${first} to ${last}, outside the ${limit} ${what}`);
+}
+
 function buildData(type: DataType, meta: BatchMeta, cursor: Cursor, take: () => Uint8Array): ReturnType<typeof makeData> {
-  const node = meta.nodes[cursor.node++]!;
+  const node = meta.nodes[cursor.node++];
+  if (!node) throw new Error(`field node ${cursor.node - 1} is missing`);
+  if (node.nullCount > node.length) throw new Error(`${node.nullCount} nulls in ${node.length} values`);
   const base = { type, length: node.length, nullCount: node.nullCount } as const;
   if (type.typeId === Type.Null) return makeData(base as never);
   const validity = take();
+  if (node.nullCount > 0) need(validity, Math.ceil(node.length / 8), 'validity');
   const nullBitmap = node.nullCount > 0 ? validity : undefined;
+  const offsets = <T extends Int32Array | BigInt64Array>(Ctor: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T => {
+    const bytes = take();
+    need(bytes, node.length > 0 ? (node.length + 1) * Ctor.BYTES_PER_ELEMENT : 0, 'offsets');
+    return aligned(Ctor, bytes);
+  };
   switch (type.typeId) {
     case Type.Utf8:
-    case Type.Binary: {
-      const valueOffsets = aligned(Int32Array, take());
-      return makeData({ ...base, nullBitmap, valueOffsets, data: take() } as never);
-    }
+    case Type.Binary:
     case Type.LargeUtf8:
     case Type.LargeBinary: {
-      const valueOffsets = aligned(BigInt64Array, take());
-      return makeData({ ...base, nullBitmap, valueOffsets, data: take() } as never);
+      const valueOffsets = type.typeId === Type.Utf8 || type.typeId === Type.Binary ? offsets(Int32Array) : offsets(BigInt64Array);
+      const data = take();
+      checkOffsets(valueOffsets, node.length, data.byteLength, 'data bytes');
+      return makeData({ ...base, nullBitmap, valueOffsets, data } as never);
     }
     case Type.List:
     case Type.LargeList: {
-      const valueOffsets = type.typeId === Type.List ? aligned(Int32Array, take()) : aligned(BigInt64Array, take());
+      const valueOffsets = type.typeId === Type.List ? offsets(Int32Array) : offsets(BigInt64Array);
       const child = buildData(type.children[0]!.type, meta, cursor, take);
+      checkOffsets(valueOffsets, node.length, child.length, 'child values');
       return makeData({ ...base, nullBitmap, valueOffsets, child } as never);
     }
     case Type.FixedSizeList: {
       const child = buildData(type.children[0]!.type, meta, cursor, take);
+      const size = (type as unknown as { listSize: number }).listSize;
+      if (child.length < node.length * size) throw new Error(`${node.length} lists of ${size} need ${node.length * size} child values, not ${child.length}`);
       return makeData({ ...base, nullBitmap, child } as never);
     }
     case Type.Struct: {
       const children = type.children.map((c: Field) => buildData(c.type, meta, cursor, take));
+      if (children.some((c) => c.length < node.length)) throw new Error(`a struct child holds fewer than its ${node.length} values`);
       return makeData({ ...base, nullBitmap, children } as never);
     }
     default: {
       const ArrayType = (type as unknown as { ArrayType: TypedArrayCtor }).ArrayType;
-      return makeData({ ...base, nullBitmap, data: aligned(ArrayType, take()) } as never);
+      const data = take();
+      need(data, type.typeId === Type.Bool ? Math.ceil(node.length / 8) : node.length * strideForType(type) * ArrayType.BYTES_PER_ELEMENT, 'data');
+      return makeData({ ...base, nullBitmap, data: aligned(ArrayType, data) } as never);
     }
   }
 }

@@ -7,7 +7,7 @@ import type { MeterConfig } from './meter-config.js';
 import { robertaMaxTokens, type RobertaConfig } from './roberta-config.js';
 import type { ViltConfig } from './vilt-config.js';
 
-/** ids: integers in [0, max); mask: 0 or 1; pixels: floating point; scores: floats in [0, 1]; keys: any integers. */
+/** ids: integers in [0, max); mask: non-zero keeps a position; pixels: floating point; scores: floats in [0, 1]; keys: any integers. */
 export type FieldKind = 'ids' | 'mask' | 'pixels' | 'scores' | 'keys';
 
 /** A size: fixed, or named (the first field that has it fixes it for the others). */
@@ -40,7 +40,7 @@ export interface BatchSpec {
 function text(vocab: number): FieldSpec[] {
   return [
     { name: 'input_ids', kind: 'ids', shape: ['rows', 'tokens'], max: vocab, maxWhy: 'the vocabulary', meaning: 'token ids', required: true },
-    { name: 'attention_mask', kind: 'mask', shape: ['rows', 'tokens'], meaning: 'a 0/1 mask' },
+    { name: 'attention_mask', kind: 'mask', shape: ['rows', 'tokens'], meaning: 'a mask' },
   ];
 }
 
@@ -48,7 +48,7 @@ function image(suffix: string, rows: string, side: Dim | [Dim, Dim]): FieldSpec[
   const [height, width] = Array.isArray(side) ? side : [side, side];
   return [
     { name: `pixel_values${suffix}`, kind: 'pixels', shape: [rows, 3, height, width], meaning: 'pixels', required: true },
-    { name: `pixel_mask${suffix}`, kind: 'mask', shape: [rows, height, width], meaning: 'a 0/1 mask' },
+    { name: `pixel_mask${suffix}`, kind: 'mask', shape: [rows, height, width], meaning: 'a mask' },
   ];
 }
 

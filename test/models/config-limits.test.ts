@@ -128,7 +128,11 @@ describe('the memory a model needs is estimated before it is built', function ()
     // An 8.6 GB embedding table under a 5 GB address-space limit: the allocation fails at once, nothing is touched.
     const script = `import { Model, ROBERTA_BASE } from ${JSON.stringify(path.join(repoRoot, 'dist/lib/index.js'))};
       await Model.create('roberta', { ...ROBERTA_BASE, vocabSize: 1 << 20, hidden: 2048, heads: 16, layers: 1 }).then(() => console.log('built'), (e) => console.log(e.code + ': ' + e.message));`;
-    const child = spawnSync('bash', ['-c', `ulimit -v 5000000 && exec "${process.execPath}" --input-type=module -e "$0"`, script], { encoding: 'utf8', env: { ...process.env, DAS_MEMORY_CHECK: '0' }, timeout: 120_000 });
+    // A sanitizer run (scripts/test/native-sanitizers.sh) cannot live under an address-space limit:
+    // the child then uses the normal addon, without the preloaded runtime.
+    const env: NodeJS.ProcessEnv = { ...process.env, DAS_MEMORY_CHECK: '0', LD_PRELOAD: '' };
+    if (process.env.LD_PRELOAD?.includes('asan')) delete env.DAS_ADDON_PATH;
+    const child = spawnSync('bash', ['-c', `ulimit -v 5000000 && exec "${process.execPath}" --input-type=module -e "$0"`, script], { encoding: 'utf8', env, timeout: 120_000 });
     assert.equal(child.status, 0, child.stderr);
     assert.match(child.stdout, /^DAS_NATIVE: not enough memory on cpu to build the roberta model \(an allocation of 8589934592 bytes failed\); check the sizes in its configuration$/m);
   });
