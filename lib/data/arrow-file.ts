@@ -53,7 +53,7 @@ export class ArrowIpcFile {
     this.handle = handle;
     this.schema = schema;
     this.batches = batches;
-    this.layout = computeLayout(schema, this.name);
+    this.layout = computeLayout(schema, path);
   }
 
   /** Opens a file and reads its footer and record-batch metadata (not the bodies). */
@@ -285,6 +285,10 @@ function computeLayout(schema: Schema, name: string): Map<string, ColumnLayout> 
 }
 
 function countNodesAndBuffers(type: DataType, file: string, column: string): { nodes: number; buffers: number } {
+  const nested = type.typeId === Type.List || type.typeId === Type.LargeList || type.typeId === Type.FixedSizeList;
+  if ((type.children ?? []).some((c: Field | undefined) => !c?.type) || (nested && type.children?.length !== 1)) {
+    throw new DasError('DAS_FILE', `Arrow file ${file} column "${column}" has a corrupt ${Type[type.typeId] ?? 'unknown'} type in its schema`);
+  }
   const children = (type.children ?? []).map((c: Field) => countNodesAndBuffers(c.type, file, column));
   const sum = (own: number) => ({ nodes: 1 + children.reduce((n, c) => n + c.nodes, 0), buffers: own + children.reduce((n, c) => n + c.buffers, 0) });
   switch (type.typeId) {
