@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
-#include <regex>
 
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
@@ -395,9 +394,12 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 // one sentence. TypeScript estimates the weights first; this covers what the estimate misses.
 std::string OutOfMemoryMessage(const std::string& arch, c10::Device device, const std::string& allocator_text) {
   std::string message = "not enough memory on " + DeviceName(device) + " to build the " + arch + " model";
-  static const std::regex kBytes("allocate ([0-9]+) bytes");
-  std::smatch match;
-  if (std::regex_search(allocator_text, match, kBytes)) message += " (an allocation of " + match[1].str() + " bytes failed)";
+  // c10's CPU allocator says "you tried to allocate N bytes"
+  const std::string lead = "tried to allocate ";
+  const size_t at = allocator_text.find(lead);
+  const size_t from = at == std::string::npos ? 0 : at + lead.size();
+  const size_t digits = at == std::string::npos ? 0 : allocator_text.find_first_not_of("0123456789", from);
+  if (at != std::string::npos && digits > from) message += " (an allocation of " + allocator_text.substr(from, digits - from) + " bytes failed)";
   return message + "; check the sizes in its configuration";
 }
 
