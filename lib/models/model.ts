@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
-import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
+import { resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import type { NativeArchitectureDescriptor, NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { checkBatch } from './batch-check.js';
 import { batchSpec, type BatchSpec } from './batch-spec.js';
 import { checkModelFits } from './memory-estimate.js';
@@ -42,6 +43,8 @@ export interface ModelOptions {
   device?: string;
   /** Seeds the initialisation of adapters and heads. Default 0. */
   seed?: number;
+  /** The parameter-efficient method: what is attached and what trains. Default das. */
+  method?: MethodConfig | MethodName;
 }
 
 export interface ParameterCounts {
@@ -78,6 +81,8 @@ export class Model<A extends Architecture = Architecture> {
   private constructor(
     readonly architecture: A,
     readonly config: Readonly<ConfigByArchitecture[A]>,
+    /** The method the model was built with (every option resolved). */
+    readonly method: Readonly<MethodConfig>,
     private readonly native: NativeModel,
     /** What a batch of this model holds (checked before every step). */
     readonly batchSpec: BatchSpec,
@@ -90,10 +95,11 @@ export class Model<A extends Architecture = Architecture> {
     const device = normalizeDevice(options.device ?? 'cpu');
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
+    const method = resolveMethod(options.method);
     const source = `${{ roberta: 'RoBERTa', vilt: 'ViLT', meter: 'METER' }[architecture]} config`;
     checkModelFits(architecture, checked, { source, device, deviceFree: device === 'cpu' ? null : deviceMemory(device)?.free });
-    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed));
-    return new Model<A>(architecture, Object.freeze(checked), native, batchSpec(architecture, checked));
+    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method));
+    return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), native, batchSpec(architecture, checked));
   }
 
   /** Runs `work` after every operation queued before it. */
@@ -115,6 +121,11 @@ export class Model<A extends Architecture = Architecture> {
   /** Every parameter, as of the last settled call that changed which ones train. */
   parameters(): NativeParameterInfo[] {
     return callSync(() => this.native.parameters());
+  }
+
+  /** Layers, scopes and attachment points (the same as describeArchitecture for this configuration). */
+  describe(): NativeArchitectureDescriptor {
+    return callSync(() => this.native.describe());
   }
 
   parameterCounts(): ParameterCounts {
@@ -198,8 +209,8 @@ export class Model<A extends Architecture = Architecture> {
 
   /**
    * Makes exactly `names` trainable (e.g. pre-training a small model from scratch), or restores the
-   * DAS split (adapters, heads, ...) with null, after the operations already queued. Call
-   * configureOptimizer afterwards.
+   * method's split with null, after the operations already queued. Call configureOptimizer
+   * afterwards.
    */
   async setTrainable(names: readonly string[] | null): Promise<void> {
     if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "binding/addon_data.h"
+#include "binding/architecture_js.h"
 #include "binding/async_task.h"
 #include "binding/guarded.h"
 #include "binding/host_tensor.h"
@@ -152,6 +153,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::SetTrainable>>("setTrainable"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::LoadOptimizerState>>("loadOptimizerState"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Counters>>("counters"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::Describe>>("describe"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::MergeLora>>("mergeLora"),
                        });
   }
 
@@ -201,8 +204,26 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return info.Env().Undefined();
   }
 
+  // [sync] describe(): ArchitectureDescriptor of this model
+  Napi::Value Describe(const Napi::CallbackInfo& info) { return DescriptorToJs(info.Env(), R().model().Descriptor()); }
+
+  // [async] mergeLora(): Promise<number>  folds every LoRA delta into its projection (export); returns how many
+  Napi::Value MergeLora(const Napi::CallbackInfo& info) {
+    using Merged = std::pair<int64_t, ParameterInfos>;  // the LoRA parameters are gone afterwards
+    return Queue<Merged>(
+        info, "das.mergeLora",
+        [](engine::ModelRunner& r) {
+          const int64_t merged = r.model().MergeLora();
+          return Merged{merged, r.model().Parameters()};
+        },
+        [this](Napi::Env env, Merged& merged) -> Napi::Value {
+          parameters_ = std::move(merged.second);
+          return Napi::Number::New(env, static_cast<double>(merged.first));
+        });
+  }
+
   // [async] setTrainable(names: string[] | null): Promise<void>  exactly these parameters train; null
-  // restores the DAS split. Reconfigure the optimizer afterwards.
+  // restores the method's split. Reconfigure the optimizer afterwards.
   Napi::Value SetTrainable(const Napi::CallbackInfo& info) {
     const bool restore = info[0].IsNull() || info[0].IsUndefined();
     const std::vector<std::string> names = restore ? std::vector<std::string>() : StringList(info[0], "trainable parameter names");
@@ -228,7 +249,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return StringsToJs(info.Env(), names);
   }
 
-  // [sync] parameters(): { name, shape, numel, trainable, head, decay }[]  as of the last settled
+  // [sync] parameters(): { name, shape, numel, trainable, head, decay, role }[]  as of the last settled
   // call that changed them (read from a copy: the model itself may be busy on the compute thread)
   Napi::Value Parameters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -243,6 +264,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       item.Set("trainable", infos[i].trainable);
       item.Set("head", infos[i].head);
       item.Set("decay", infos[i].decay);
+      item.Set("role", models::RoleName(infos[i].role));
       array.Set(static_cast<uint32_t>(i), item);
     }
     return array;
@@ -407,7 +429,7 @@ bool IsOutOfMemory(const std::string& text) {
   return text.find("can't allocate memory") != std::string::npos || text.find("out of memory") != std::string::npos;
 }
 
-// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number): Promise<NativeModel>
+// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number, method?: object): Promise<NativeModel>
 Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected an architecture name");
@@ -416,14 +438,17 @@ Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   if (!info[2].IsString()) throw Napi::TypeError::New(env, "Expected a device string");
   const c10::Device device = ParseDevice(info[2].As<Napi::String>().Utf8Value());
   const uint64_t seed = info[3].IsNumber() ? static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()) : 0;
-  const ModelFactory make = DecodeModelConfig(arch, config_object);
+  const DecodedArchitecture decoded = DecodeModelConfig(arch, config_object);
+  const methods::MethodSpec spec = DecodeMethod(info[4]);
+  const auto method = methods::MakeMethod(spec);  // an unknown method fails here, on the JS thread
+  const auto make = decoded.make;
   AddonData* data = &GetAddonData(env);
   return AsyncTask<CreatedModel>::Start(
       env, "das.createModel",
-      [make, device, seed, arch] {
+      [make, method, device, seed, arch] {
         torch::manual_seed(seed);  // initialisation of adapters and heads is reproducible
         try {
-          auto runner = std::make_shared<engine::ModelRunner>(make());
+          auto runner = std::make_shared<engine::ModelRunner>(make(methods::HooksOf(method)));
           runner->To(device);
           return CreatedModel{runner, runner->model().Parameters()};
         } catch (const std::bad_alloc&) {

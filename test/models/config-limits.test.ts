@@ -7,6 +7,7 @@ import {
   DasError, METER_CLIP16_ROBERTA, meterConfigFor, Model, ROBERTA_BASE, robertaConfigFromHf, validateMeterConfig, validateRobertaConfig,
   validateViltConfig, VILT_B32, viltConfigFromHf, type MeterConfig, type RobertaConfig, type ViltConfig,
 } from '../../lib/index.js';
+import { resolveMethod } from '../../lib/methods/index.js';
 import { loadBinding } from '../../lib/native/binding.js';
 import { checkModelFits, estimateModelMemory, modelParameters } from '../../lib/models/memory-estimate.js';
 import { SIZE_LIMITS } from '../../lib/models/size-limits.js';
@@ -123,8 +124,8 @@ describe('the memory a model needs is estimated before it is built', function ()
 
   it('the addon bounds sizes itself, and names an allocation that fails', () => {
     const { binding } = loadBinding();
-    assert.throws(() => binding.createModel('roberta', { ...ROBERTA_BASE, layers: 2_000_000 }, 'cpu', 0), /Expected an integer in \[0, 1048576\] for config\.layers but received 2000000/);
-    assert.throws(() => binding.createModel('roberta', { ...ROBERTA_BASE, hidden: -5 }, 'cpu', 0), /for config\.hidden but received -5/);
+    assert.throws(() => binding.createModel('roberta', { ...ROBERTA_BASE, layers: 2_000_000 }, 'cpu', 0, resolveMethod(undefined)), /Expected an integer in \[0, 1048576\] for config\.layers but received 2000000/);
+    assert.throws(() => binding.createModel('roberta', { ...ROBERTA_BASE, hidden: -5 }, 'cpu', 0, resolveMethod(undefined)), /for config\.hidden but received -5/);
     // An 8.6 GB embedding table under a 5 GB address-space limit: the allocation fails at once, nothing is touched.
     const script = `import { Model, ROBERTA_BASE } from ${JSON.stringify(path.join(repoRoot, 'dist/lib/index.js'))};
       await Model.create('roberta', { ...ROBERTA_BASE, vocabSize: 1 << 20, hidden: 2048, heads: 16, layers: 1 }).then(() => console.log('built'), (e) => console.log(e.code + ': ' + e.message));`;
