@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
-import { resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import { checkMethod, resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import { describeArchitecture } from './architecture.js';
 import type { NativeArchitectureDescriptor, NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { checkBatch } from './batch-check.js';
 import { batchSpec, type BatchSpec } from './batch-spec.js';
@@ -96,6 +97,7 @@ export class Model<A extends Architecture = Architecture> {
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
     const method = resolveMethod(options.method);
+    checkMethod(method, describeArchitecture(architecture, checked));
     const source = `${{ roberta: 'RoBERTa', vilt: 'ViLT', meter: 'METER' }[architecture]} config`;
     checkModelFits(architecture, checked, { source, device, deviceFree: device === 'cpu' ? null : deviceMemory(device)?.free });
     const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method));
@@ -216,6 +218,14 @@ export class Model<A extends Architecture = Architecture> {
     if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);
     const list = names ? [...names] : null;
     return this.queue(() => callAsync(() => this.native.setTrainable(list)));
+  }
+
+  /**
+   * Folds every LoRA delta into its projection's weight and removes the deltas: the same outputs
+   * (up to rounding) with no extra inference cost. Resolves to how many deltas were merged.
+   */
+  async mergeLora(): Promise<number> {
+    return this.queue(() => callAsync(() => this.native.mergeLora()));
   }
 
   /** Frees the model's native memory after the operations already queued; later calls fail. */

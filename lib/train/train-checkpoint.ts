@@ -1,7 +1,7 @@
 /**
  * The checkpoint a run resumes from, in one safetensors file written atomically: every trainable
  * tensor, the optimizer state and libtorch's RNG state as byte tensors, and the loop state (step
- * counters, data order, DAS policy state, log line counts, best metric) as JSON metadata.
+ * counters, data order, DAS policy state, log line counts, best metric) and the method as JSON metadata.
  */
 import fs from 'node:fs';
 import { DasError } from '../errors.js';
@@ -15,6 +15,7 @@ import { rngState, setRngState } from '../native/runtime.js';
 const OPTIMIZER = 'das.optimizer';
 const RNG = 'das.rng';
 const LOOP = 'das.loop';
+const METHOD = 'das.method';
 
 export interface LoopState {
   /** Optimizer steps done. */
@@ -33,7 +34,7 @@ export async function saveTrainingCheckpoint(file: string, model: Model, loop: L
   const tensors: Record<string, HostTensor> = await model.state('trainable');
   tensors[OPTIMIZER] = await model.optimizerState();
   tensors[RNG] = rngState();
-  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(loop) });
+  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(loop), [METHOD]: JSON.stringify(model.method) });
 }
 
 /** Restores model tensors, optimizer and RNG; returns the loop state. */
@@ -43,6 +44,9 @@ export async function loadTrainingCheckpoint(file: string, model: Model): Promis
   const { [OPTIMIZER]: optimizer, [RNG]: rng, ...trainable } = checkpoint.tensors;
   const loop = checkpoint.metadata[LOOP];
   if (!optimizer || !rng || !loop) throw new DasError('DAS_CHECKPOINT', `${file} is not a das-torch training checkpoint (no ${OPTIMIZER}, ${RNG} or ${LOOP})`);
+  // checkpoints from before methods existed hold what das trained
+  const method = checkpoint.metadata[METHOD] ?? JSON.stringify({ name: 'das' });
+  if (method !== JSON.stringify(model.method)) throw new DasError('DAS_CHECKPOINT', `${file} was written by method ${method}, not the model's ${JSON.stringify(model.method)}`);
   await model.loadState(trainable, { strict: true, expect: 'trainable' });
   await model.loadOptimizerState(optimizer as HostTensor<'uint8'>);
   setRngState(rng as HostTensor<'uint8'>);

@@ -3,8 +3,9 @@ import { Option, type Command } from 'commander';
 import type { RunOptions } from '../../train/runs.js';
 import type { Arch, Task } from '../../train/task-settings.js';
 import { ARCHITECTURES, integer, positiveNumber, TASKS } from '../options.js';
+import { addMethodOptions, methodFromFlags, type MethodFlags } from './method-flags.js';
 
-export interface RunFlags {
+export interface RunFlags extends MethodFlags {
   model: Arch;
   checkpoint: string;
   task: Task;
@@ -22,7 +23,8 @@ export interface RunFlags {
   json?: boolean;
 }
 
-export function addRunOptions(command: Command, help: { epochsHelp: string }): Command {
+export function addRunOptions(command: Command, help: { epochsHelp: string; methodHelp: string }): Command {
+  addMethodOptions(command, { methodHelp: help.methodHelp });
   return command
     .addOption(new Option('--model <arch>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
     .requiredOption('--checkpoint <path>', 'pre-trained weights: a file, or a folder with config.json, weights and tokenizer.json')
@@ -57,5 +59,6 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     effectiveBatch: flags.effectiveBatch,
     tokenizer: flags.tokenizer,
     checkpointEvery: flags.checkpointEvery,
+    method: methodFromFlags(flags),
   };
 }
