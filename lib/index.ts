@@ -25,7 +25,8 @@ export {
 export type { NativeCheckpoint } from './native/binding.js';
 export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
 export { packageVersion as version } from './package-info.js';
-export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions, type OptimizerOptions, type ParameterCounts } from './models/model.js';
+export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions, type OptimizerOptions, type ParameterCounts, type TrainStepResult } from './models/model.js';
+export type { BatchSpec, Dim, FieldKind, FieldSpec } from './models/batch-spec.js';
 export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
 export { robertaFlops, type FlopOptions, type FlopReport, type LayerFlops } from './models/flops.js';
 export { describeArchitecture, isExecuted, type ArchitectureDescriptor, type LayerDescriptor } from './models/architecture.js';

@@ -97,8 +97,8 @@ async function pretrain(dir: string, data: string, seed: number, log: (line: str
   const zeros: Record<string, HostTensor> = {};
   for (const p of params.filter((q) => zeroed.includes(q.name))) zeros[p.name] = { dtype: 'float32', shape: p.shape, data: new Float32Array(p.numel) };
   await model.loadState(zeros);
-  model.setTrainable(params.filter((p) => !zeroed.includes(p.name) && p.role !== 'method').map((p) => p.name));
-  model.configureOptimizer({ weightDecay: 0.01 });
+  await model.setTrainable(params.filter((p) => !zeroed.includes(p.name) && p.role !== 'method').map((p) => p.name));
+  await model.configureOptimizer({ weightDecay: 0.01 });
   const common = { tokenizer, batchSize: 32, transform: { kind: 'vilt' as const, size: IMAGE }, preparer: createImagePreparer() };
   const [trainData, valData] = await Promise.all(['train', 'val'].map((split) => openTaskDataset({ task: 'vqa', data, split, model: 'vilt', numAnswers: SHAPE_ANSWERS.length })));
   const loader = new TaskLoader(trainData!, { ...common, shuffle: true, seed });

@@ -1,6 +1,7 @@
 /** METER configuration: CLIP ViT-B/16 + RoBERTa-base + 6 co-attention fusion layers. */
 import { DasError, invalidArgument } from '../errors.js';
 import { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
+import { checkSizeLimits, SIZE_LIMITS } from './size-limits.js';
 import { checkFields, validateTask, type VisionLanguageTask } from './vilt-config.js';
 
 export interface ClipVisionConfig {
@@ -166,11 +167,28 @@ export function validateMeterConfig(config: MeterConfig, source = 'METER config'
     epsilon: ['layerNormEps'],
     finite: ['adapterScale'],
   });
+  checkSizeLimits(config, source, {
+    hidden: SIZE_LIMITS.hidden,
+    fusionLayers: SIZE_LIMITS.layers,
+    heads: SIZE_LIMITS.heads,
+    intermediate: SIZE_LIMITS.intermediate,
+    numAnswers: SIZE_LIMITS.classes,
+    adapterBottleneck: SIZE_LIMITS.bottleneck,
+    skipBottleneck: SIZE_LIMITS.bottleneck,
+    featureCacheBytes: Number.MAX_SAFE_INTEGER,
+  });
   if (typeof config.classifierToken !== 'boolean') throw invalidArgument(`${source}: classifierToken`, 'true or false', config.classifierToken);
   if (typeof config.vision !== 'object' || config.vision === null) throw invalidArgument(`${source}: vision`, 'an object', config.vision);
   checkFields(config.vision, `${source}: vision`, {
     positive: ['hidden', 'layers', 'heads', 'mlp', 'patchSize', 'imageSize'],
     epsilon: ['layerNormEps'],
+  });
+  checkSizeLimits(config.vision, `${source}: vision`, {
+    hidden: SIZE_LIMITS.hidden,
+    layers: SIZE_LIMITS.layers,
+    heads: SIZE_LIMITS.heads,
+    mlp: SIZE_LIMITS.intermediate,
+    imageSize: SIZE_LIMITS.imageSize,
   });
   if (config.vision.imageSize % config.vision.patchSize !== 0) {
     throw invalidArgument(`${source}: vision.imageSize`, `a multiple of vision.patchSize (${config.vision.patchSize})`, config.vision.imageSize);

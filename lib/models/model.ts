@@ -1,6 +1,8 @@
 /**
- * A model living in the addon, as TypeScript sees it: steps, state and reports, with overlapping
- * calls queued so that one operation runs at a time (the addon refuses a second one).
+ * A model living in the addon, as TypeScript sees it: steps, state and reports. Every call that
+ * computes or changes the model (steps, loading, optimizer set-up, trainable set) goes through one
+ * queue, so one operation runs at a time, in call order, on the addon's compute thread. The async
+ * methods check their arguments before queueing and report a mistake as a rejected promise.
  */
 import path from 'node:path';
 import { resolveSkipSet, skipSetNames } from '../das/skip-set.js';
@@ -9,8 +11,11 @@ import { validateHostTensor, type HostTensor } from '../host-tensor.js';
 import { checkMethod, resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
 import { describeArchitecture } from './architecture.js';
 import type { NativeArchitectureDescriptor, NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
+import { checkBatch } from './batch-check.js';
+import { batchSpec, type BatchSpec } from './batch-spec.js';
+import { checkModelFits } from './memory-estimate.js';
 import { callAsync, callSync } from '../native/call.js';
-import { normalizeDevice } from '../native/runtime.js';
+import { deviceMemory, normalizeDevice } from '../native/runtime.js';
 import { validateMeterConfig, type MeterConfig } from './meter-config.js';
 import { validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
 import { validateViltConfig, type ViltConfig } from './vilt-config.js';
@@ -62,9 +67,9 @@ export interface OptimizerOptions {
   headLrMultiplier?: number;
 }
 
-function validateBatch(batch: NativeBatch): void {
-  if (typeof batch !== 'object' || batch === null) throw invalidArgument('batch', 'an object of named tensors', batch);
-  for (const [name, tensor] of Object.entries(batch)) validateHostTensor(tensor, `batch.${name}`);
+/** A train step's result: the batch always has targets, so there is a loss. */
+export interface TrainStepResult extends NativeStepResult {
+  loss: number;
 }
 
 function validateSkip(skip: readonly string[]): string[] {
@@ -83,6 +88,8 @@ export class Model<A extends Architecture = Architecture> {
     /** The method the model was built with (every option resolved). */
     readonly method: Readonly<MethodConfig>,
     private readonly native: NativeModel,
+    /** What a batch of this model holds (checked before every step). */
+    readonly batchSpec: BatchSpec,
   ) {}
 
   static async create<A extends Architecture>(architecture: A, config: ConfigByArchitecture[A], options: ModelOptions = {}): Promise<Model<A>> {
@@ -94,8 +101,10 @@ export class Model<A extends Architecture = Architecture> {
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
     const method = resolveMethod(options.method);
     checkMethod(method, describeArchitecture(architecture, checked));
+    const source = `${{ roberta: 'RoBERTa', vilt: 'ViLT', meter: 'METER' }[architecture]} config`;
+    checkModelFits(architecture, checked, { source, device, deviceFree: device === 'cpu' ? null : deviceMemory(device)?.free });
     const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method));
-    return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), native);
+    return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), native, batchSpec(architecture, checked));
   }
 
   /** Runs `work` after every operation queued before it. */
@@ -128,6 +137,7 @@ export class Model<A extends Architecture = Architecture> {
     return callSync(() => this.native.layerNames(scope));
   }
 
+  /** Every parameter, as of the last settled call that changed which ones train. */
   parameters(): NativeParameterInfo[] {
     return callSync(() => this.native.parameters());
   }
@@ -147,37 +157,42 @@ export class Model<A extends Architecture = Architecture> {
     return counts;
   }
 
-  configureOptimizer(options: OptimizerOptions = {}): void {
+  /** A fresh AdamW over the parameters trainable now, after the operations already queued. */
+  async configureOptimizer(options: OptimizerOptions = {}): Promise<void> {
     const [beta1, beta2] = options.betas ?? [0.9, 0.999];
     const config = { weightDecay: options.weightDecay ?? 0.01, beta1, beta2, eps: options.eps ?? 1e-8, headLrMultiplier: options.headLrMultiplier ?? 1 };
     for (const [key, value] of Object.entries(config)) {
       if (!Number.isFinite(value) || value < 0) throw invalidArgument(`optimizer ${key}`, 'a finite number >= 0', value);
     }
-    callSync(() => this.native.configureOptimizer(config));
+    return this.queue(() => callAsync(() => this.native.configureOptimizer(config)));
   }
 
   /** Forward + backward with `skip` (default: the model's skipped layers) replaced by skip adapters; `lossScale` = 1 / accumulation steps. */
-  trainStep(batch: NativeBatch, options: { skip?: readonly string[]; lossScale?: number } = {}): Promise<NativeStepResult> {
-    validateBatch(batch);
+  async trainStep(batch: NativeBatch, options: { skip?: readonly string[]; lossScale?: number } = {}): Promise<TrainStepResult> {
+    checkBatch(this.batchSpec, batch, 'train');
     const skip = validateSkip(options.skip ?? this.skipSet);
     const scale = options.lossScale ?? 1;
     if (!(scale > 0)) throw invalidArgument('lossScale', 'a positive number', scale);
-    return this.queue(() => callAsync(() => this.native.trainStep(batch, skip, scale)));
+    return this.queue(() => callAsync(() => this.native.trainStep(batch, skip, scale) as Promise<TrainStepResult>));
   }
 
-  /** Forward without gradients, skipping `skip` (default: the model's skipped layers). */
-  evalStep(batch: NativeBatch, options: { skip?: readonly string[]; logits?: boolean } = {}): Promise<NativeStepResult> {
-    validateBatch(batch);
+  /**
+   * Forward in eval mode, skipping `skip` (default: the model's skipped layers). The
+   * result has a loss when the batch carries the task's targets (labels, or VQA's targets), and
+   * logits when asked for; a batch with neither to give is refused.
+   */
+  async evalStep(batch: NativeBatch, options: { skip?: readonly string[]; logits?: boolean } = {}): Promise<NativeStepResult> {
+    checkBatch(this.batchSpec, batch, options.logits ? 'eval-logits' : 'eval');
     const skip = validateSkip(options.skip ?? this.skipSet);
     return this.queue(() => callAsync(() => this.native.evalStep(batch, skip, options.logits ?? false)));
   }
 
-  optimizerStep(lr: number): Promise<void> {
+  async optimizerStep(lr: number): Promise<void> {
     if (!Number.isFinite(lr) || lr < 0) throw invalidArgument('lr', 'a finite number >= 0', lr);
     return this.queue(() => callAsync(() => this.native.optimizerStep(lr)));
   }
 
-  loadState(
+  async loadState(
     tensors: Record<string, HostTensor>,
     options: { strict?: boolean; expect?: 'pretrained' | 'trainable' | 'all' } = {},
   ): Promise<NativeLoadReport> {
@@ -186,51 +201,53 @@ export class Model<A extends Architecture = Architecture> {
   }
 
   /** Loads a checkpoint file (safetensors, torch.save zip or legacy) straight into the model. */
-  loadCheckpoint(file: string, options: { strict?: boolean; expect?: 'pretrained' | 'trainable' | 'all' } = {}): Promise<NativeLoadReport> {
+  async loadCheckpoint(file: string, options: { strict?: boolean; expect?: 'pretrained' | 'trainable' | 'all' } = {}): Promise<NativeLoadReport> {
     if (typeof file !== 'string' || file === '') throw invalidArgument('checkpoint path', 'a file path', file);
     return this.queue(() => callAsync(() => this.native.loadCheckpoint(path.resolve(file), options.strict ?? false, options.expect ?? 'pretrained')));
   }
 
-  state(which: 'trainable' | 'all' = 'trainable'): Promise<Record<string, HostTensor>> {
+  async state(which: 'trainable' | 'all' = 'trainable'): Promise<Record<string, HostTensor>> {
     return this.queue(() => callAsync(() => this.native.state(which)));
   }
 
   /** AdamW moments and step counts, as opaque bytes for a checkpoint. */
-  optimizerState(): Promise<HostTensor<'uint8'>> {
+  async optimizerState(): Promise<HostTensor<'uint8'>> {
     return this.queue(() => callAsync(() => this.native.optimizerState()));
   }
 
   /** Restores optimizerState() into an optimizer configured with the same options. */
-  loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void> {
+  async loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void> {
     validateHostTensor(bytes, 'optimizer state');
     if (bytes.dtype !== 'uint8') throw invalidArgument('optimizer state dtype', 'uint8', bytes.dtype);
     return this.queue(() => callAsync(() => this.native.loadOptimizerState(bytes)));
   }
 
   /** Model-specific counters: METER's feature cache (hits, misses, bypassed.*) and frozen prefixes (frozen.*). */
-  counters(): Promise<Record<string, number>> {
+  async counters(): Promise<Record<string, number>> {
     return this.queue(() => callAsync(() => this.native.counters()));
   }
 
   /**
    * Makes exactly `names` trainable (e.g. pre-training a small model from scratch), or restores the
-   * method's split with null. Call configureOptimizer afterwards.
+   * method's split with null, after the operations already queued. Call configureOptimizer
+   * afterwards.
    */
-  setTrainable(names: readonly string[] | null): void {
+  async setTrainable(names: readonly string[] | null): Promise<void> {
     if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);
-    callSync(() => this.native.setTrainable(names ? [...names] : null));
+    const list = names ? [...names] : null;
+    return this.queue(() => callAsync(() => this.native.setTrainable(list)));
   }
 
   /**
    * Folds every LoRA delta into its projection's weight and removes the deltas: the same outputs
    * (up to rounding) with no extra inference cost. Resolves to how many deltas were merged.
    */
-  mergeLora(): Promise<number> {
+  async mergeLora(): Promise<number> {
     return this.queue(() => callAsync(() => this.native.mergeLora()));
   }
 
   /** Frees the model's native memory after the operations already queued; later calls fail. Idempotent. */
-  dispose(): Promise<void> {
+  async dispose(): Promise<void> {
     this.disposal ??= this.queue(async () => callSync(() => this.native.dispose()));
     return this.disposal;
   }
@@ -240,8 +257,8 @@ export class Model<A extends Architecture = Architecture> {
     return this.dispose();
   }
 
-  profileFlops(batch: NativeBatch, skip: readonly string[] = this.skipSet): Promise<{ total: number; layers: Record<string, number> }> {
-    validateBatch(batch);
+  async profileFlops(batch: NativeBatch, skip: readonly string[] = this.skipSet): Promise<{ total: number; layers: Record<string, number> }> {
+    checkBatch(this.batchSpec, batch, 'profile');
     const names = validateSkip(skip);
     return this.queue(() => callAsync(() => this.native.profileFlops(batch, names)));
   }

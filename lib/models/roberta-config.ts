@@ -1,5 +1,6 @@
 /** RoBERTa configuration, read from HuggingFace config.json field names. */
 import { DasError, invalidArgument } from '../errors.js';
+import { checkSizeLimits, SIZE_LIMITS } from './size-limits.js';
 
 export interface RobertaConfig {
   vocabSize: number;
@@ -80,11 +81,28 @@ export function validateRobertaConfig(config: RobertaConfig, source = 'RoBERTa c
   for (const key of ['adapterBottleneck', 'skipBottleneck', 'padTokenId'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 0) throw invalidArgument(`${source}: ${key}`, 'an integer >= 0', config[key]);
   }
+  checkSizeLimits(config, source, {
+    vocabSize: SIZE_LIMITS.vocabSize,
+    hidden: SIZE_LIMITS.hidden,
+    layers: SIZE_LIMITS.layers,
+    heads: SIZE_LIMITS.heads,
+    intermediate: SIZE_LIMITS.intermediate,
+    maxPositions: SIZE_LIMITS.positions,
+    typeVocabSize: SIZE_LIMITS.tokenTypes,
+    numLabels: SIZE_LIMITS.classes,
+    adapterBottleneck: SIZE_LIMITS.bottleneck,
+    skipBottleneck: SIZE_LIMITS.bottleneck,
+  });
   if (config.hidden % config.heads !== 0) throw invalidArgument(`${source}: hidden`, `a multiple of heads (${config.heads})`, config.hidden);
+  if (config.padTokenId >= config.vocabSize) throw invalidArgument(`${source}: padTokenId`, `a token id below vocabSize (${config.vocabSize})`, config.padTokenId);
+  if (robertaMaxTokens(config) < 1) {
+    throw invalidArgument(`${source}: maxPositions`, `more than padTokenId + 1 (${config.padTokenId + 1}): RoBERTa numbers tokens from padTokenId + 1`, config.maxPositions);
+  }
   for (const key of ['hiddenDropout', 'attentionDropout'] as const) {
     if (!(config[key] >= 0 && config[key] < 1)) throw invalidArgument(`${source}: ${key}`, 'a probability in [0, 1)', config[key]);
   }
-  if (!(config.layerNormEps > 0)) throw invalidArgument(`${source}: layerNormEps`, 'a positive number', config.layerNormEps);
+  if (!(config.layerNormEps > 0 && config.layerNormEps < 1)) throw invalidArgument(`${source}: layerNormEps`, 'a positive number below 1', config.layerNormEps);
+  if (!Number.isFinite(config.adapterScale)) throw invalidArgument(`${source}: adapterScale`, 'a finite number', config.adapterScale);
   return config;
 }
 

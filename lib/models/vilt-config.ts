@@ -1,5 +1,6 @@
 /** ViLT configuration: the official ViLT-B/32 by default, or a HuggingFace config.json. */
 import { DasError, invalidArgument } from '../errors.js';
+import { checkSizeLimits, SIZE_LIMITS } from './size-limits.js';
 
 export type VisionLanguageTask = 'vqa' | 'nlvr2' | 'irtr';
 export const VL_TASKS: readonly VisionLanguageTask[] = ['vqa', 'nlvr2', 'irtr'];
@@ -125,7 +126,7 @@ export function checkFields<T extends object>(
     if (!(value(key) >= 0 && value(key) < 1)) throw invalidArgument(`${source}: ${String(key)}`, 'a probability in [0, 1)', value(key));
   }
   for (const key of fields.epsilon ?? []) {
-    if (!(value(key) > 0)) throw invalidArgument(`${source}: ${String(key)}`, 'a positive number', value(key));
+    if (!(value(key) > 0 && value(key) < 1)) throw invalidArgument(`${source}: ${String(key)}`, 'a positive number below 1', value(key));
   }
   for (const key of fields.finite ?? []) {
     if (!Number.isFinite(value(key))) throw invalidArgument(`${source}: ${String(key)}`, 'a finite number', value(key));
@@ -139,6 +140,19 @@ export function validateViltConfig(config: ViltConfig, source = 'ViLT config'): 
     probability: ['dropout'],
     epsilon: ['textLayerNormEps', 'layerNormEps'],
     finite: ['itmWeight', 'adapterScale'],
+  });
+  checkSizeLimits(config, source, {
+    vocabSize: SIZE_LIMITS.vocabSize,
+    hidden: SIZE_LIMITS.hidden,
+    layers: SIZE_LIMITS.layers,
+    heads: SIZE_LIMITS.heads,
+    mlp: SIZE_LIMITS.intermediate,
+    maxTextLen: SIZE_LIMITS.positions,
+    typeVocabSize: SIZE_LIMITS.tokenTypes,
+    imageSize: SIZE_LIMITS.imageSize,
+    numAnswers: SIZE_LIMITS.classes,
+    adapterBottleneck: SIZE_LIMITS.bottleneck,
+    skipBottleneck: SIZE_LIMITS.bottleneck,
   });
   validateTask(config.task, source);
   if (config.hidden % config.heads !== 0) throw invalidArgument(`${source}: hidden`, `a multiple of heads (${config.heads})`, config.hidden);

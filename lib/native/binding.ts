@@ -1,7 +1,7 @@
 /**
  * The only module that loads the native addon, and the declaration of everything it exports.
  * Keep this interface in step with native/binding/addon.cc. [sync] calls return at once and are
- * cheap; [async] calls run on the libuv thread pool and return a Promise.
+ * cheap; [async] calls run on the addon's compute thread, in call order, and return a Promise.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -97,7 +97,8 @@ export interface NativeArchitectureDescriptor {
 }
 
 export interface NativeStepResult {
-  loss: number;
+  /** Absent when the batch has no targets (an eval step for logits only). */
+  loss?: number;
   parts: Record<string, number>;
   logits?: HostTensor<'float32'>;
 }
@@ -116,9 +117,9 @@ export type NativeBatch = Record<string, HostTensor>;
 export interface NativeModel {
   /** [sync] */ architecture(): string;
   /** [sync] skippable layers, or the candidates of a search scope */ layerNames(scope?: string): string[];
-  /** [sync] */ parameters(): NativeParameterInfo[];
+  /** [sync] as of the last settled call that changed them */ parameters(): NativeParameterInfo[];
   /** [sync] */ device(): string;
-  /** [sync] */ configureOptimizer(options: { weightDecay: number; beta1: number; beta2: number; eps: number; headLrMultiplier: number }): void;
+  /** [async] a fresh AdamW over the parameters trainable now */ configureOptimizer(options: { weightDecay: number; beta1: number; beta2: number; eps: number; headLrMultiplier: number }): Promise<void>;
   /** [async] forward + backward in train mode; gradients accumulate */ trainStep(batch: NativeBatch, skip: string[], lossScale: number): Promise<NativeStepResult>;
   /** [async] forward in eval mode, no autograd */ evalStep(batch: NativeBatch, skip: string[], wantLogits: boolean): Promise<NativeStepResult>;
   /** [async] AdamW update at `lr` (times group multipliers), then zero gradients */ optimizerStep(lr: number): Promise<void>;
@@ -133,7 +134,7 @@ export interface NativeModel {
   /** [async] into an optimizer configured the same way */ loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void>;
   /** [async] model-specific counters (feature cache, frozen prefixes) */ counters(): Promise<Record<string, number>>;
   /** [sync] frees the model once running operations finish; later calls fail */ dispose(): void;
-  /** [sync] exactly these parameters train (null: the method's split); reconfigure the optimizer after */ setTrainable(names: string[] | null): void;
+  /** [async] exactly these parameters train (null: the DAS split: adapters, heads, poolers); reconfigure the optimizer after */ setTrainable(names: string[] | null): Promise<void>;
   /** [sync] */ describe(): NativeArchitectureDescriptor;
   /** [async] folds every LoRA delta into its projection's weight; resolves to how many */ mergeLora(): Promise<number>;
 }
@@ -158,6 +159,10 @@ export interface NativeBinding {
   /** [sync] */ setRngState(state: HostTensor<'uint8'>): void;
   /** [sync] */ runtimeInfo(): NativeRuntimeInfo;
   /** [sync] */ setNumThreads(threads: number): void;
+  /** [sync] the compute thread shared by every Node environment of the process (main thread, workers) */
+  computeThreadStats(): { jobsRun: number; jobsDropped: number; environments: number; threadsStarted: number };
+  /** [sync] free and total bytes of a CUDA device; null for the CPU or when the CUDA runtime does not say */
+  deviceMemory(device: string): { free: number; total: number } | null;
   /** [sync] "cuda" -> "cuda:0"; throws when the device does not exist here. */ normalizeDevice(spec: string): string;
   /** [async] copy to `device` (converting to `dtype`) and back. */
   echoTensor(tensor: HostTensor, device: string, dtype: DType | null): Promise<HostTensor>;

@@ -76,6 +76,11 @@ export async function timeGemm(options: GemmTimingOptions): Promise<GemmTiming> 
 }
 
 /** Seeds libtorch's generators (dropout, initialisation), for reproducible runs. */
+/** Free and total bytes of a CUDA device; null for the CPU, or where libtorch's CUDA runtime does not say. */
+export function deviceMemory(device: string): { free: number; total: number } | null {
+  return callSync((binding) => binding.deviceMemory(device));
+}
+
 export function manualSeed(seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
   callSync((binding) => binding.manualSeed(seed));

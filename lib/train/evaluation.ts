@@ -34,7 +34,7 @@ export async function evaluateSplit(model: Model, loader: TaskLoader, skip: read
     const logits = result.logits!;
     const rows = logits.shape[0]!;
     const classes = logits.shape[1]!;
-    lossSum += result.loss * rows;
+    lossSum += result.loss! * rows; // a task batch carries its targets, so the step reports a loss
     examples += rows;
     if (batch.task === 'vqa') {
       for (const score of vqaArgmaxScores(logits.data, batch.targets, batch.numAnswers)) scoreSum += score;

@@ -134,7 +134,7 @@ async function rewardRound(options: LoopOptions, state: LoopState, totalSteps: n
   const { model, val, runDir, policy } = options;
   // every sample of a round is scored on the same validation batch
   const batch = toModelBatch(await val.next());
-  const record = await policy!.rewardRound(async (skip) => (await model.evalStep(batch, { skip })).loss);
+  const record = await policy!.rewardRound(async (skip) => (await model.evalStep(batch, { skip })).loss!); // without logits, evalStep needs targets
   runDir.append('gates', record);
   options.onProgress?.({ phase: 'reward', epoch: state.epoch, step: state.step, totalSteps, skip: record.subsets.flat() });
 }

@@ -287,7 +287,7 @@ async function setUp(config: ResolvedRunConfig, runDir: RunDir): Promise<Setup> 
   const { datasets, ...rest } = await openModelAndData(config, config.data, ['train', 'val']);
   const labels = datasetLabelNames(datasets);
   if (labels) runDir.writeLabels(labels);
-  rest.model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
+  await rest.model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
   return { ...rest, trainData: datasets[0]!, valData: datasets[1]! };
 }
 

@@ -17,7 +17,9 @@
 #include "binding/host_tensor.h"
 #include "binding/model_wrap.h"
 #include "checkpoint/checkpoint.h"
+#include "runtime/compute_thread.h"
 #include "runtime/device.h"
+#include "runtime/device_memory.h"
 #include "runtime/diagnostics.h"
 #include "runtime/runtime_info.h"
 
@@ -100,6 +102,29 @@ Napi::Value SetNumThreadsExport(const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for threads");
     SetNumThreads(info[0].As<Napi::Number>().Int32Value());
     return info.Env().Undefined();
+  });
+}
+
+// [sync] computeThreadStats(): { jobsRun, jobsDropped, environments, threadsStarted }
+Napi::Value ComputeThreadStatsExport(const Napi::CallbackInfo& info) {
+  const ComputeThread::Counts counts = ComputeThread::Get().counts();
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("jobsRun", static_cast<double>(counts.jobs_run));
+  result.Set("jobsDropped", static_cast<double>(counts.jobs_dropped));
+  result.Set("environments", counts.owners);
+  result.Set("threadsStarted", static_cast<double>(counts.threads_started));
+  return result;
+}
+
+// [sync] deviceMemory(device: string): { free, total } | null   (null: the CPU, or unknown)
+Napi::Value DeviceMemoryExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    const std::optional<DeviceMemory> memory = QueryDeviceMemory(DeviceArg(info, 0));
+    if (!memory) return info.Env().Null();
+    Napi::Object result = Napi::Object::New(info.Env());
+    result.Set("free", static_cast<double>(memory->free));
+    result.Set("total", static_cast<double>(memory->total));
+    return result;
   });
 }
 
@@ -255,6 +280,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitAddonData(env);
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfoExport, "runtimeInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreadsExport, "setNumThreads"));
+  exports.Set("computeThreadStats", Napi::Function::New(env, ComputeThreadStatsExport, "computeThreadStats"));
+  exports.Set("deviceMemory", Napi::Function::New(env, DeviceMemoryExport, "deviceMemory"));
   exports.Set("normalizeDevice", Napi::Function::New(env, NormalizeDeviceExport, "normalizeDevice"));
   exports.Set("echoTensor", Napi::Function::New(env, EchoTensorExport, "echoTensor"));
   exports.Set("matmul", Napi::Function::New(env, MatmulExport, "matmul"));

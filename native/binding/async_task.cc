@@ -1,43 +1,76 @@
 #include "binding/async_task.h"
 
 #include "binding/addon_data.h"
+#include "runtime/compute_thread.h"
 
 namespace das::binding {
-
-namespace {
-// Environments alive in this process; the compute thread stops with the last one.
-int live_environments = 0;
-}  // namespace
 
 TaskCompletions& TaskCompletions::Of(Napi::Env env) { return GetAddonData(env).completions; }
 
 void TaskCompletions::Init(Napi::Env env) {
-  tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "das.compute",
-                                        /*max queue size: unlimited*/ 0, /*initial threads*/ 1);
-  tsfn_.Unref(env);  // while idle, do not keep the process alive
-  ++live_environments;
+  Napi::String name = Napi::String::New(env, "das.compute");
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_threadsafe_function(env, nullptr, nullptr, name, /*max queue: unlimited*/ 0,
+                                                                  /*initial threads*/ 1, nullptr, nullptr, this, OnDelivered,
+                                                                  &tsfn_));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_unref_threadsafe_function(env, tsfn_));  // while idle, do not keep the process alive
+  open_ = true;
+  ComputeThread::Get().Attach(this);
 }
 
-void TaskCompletions::Shutdown() {
-  if (--live_environments == 0) ComputeThread::Get().Stop();
-  tsfn_.Release();
-}
-
-void TaskCompletions::Started(Napi::Env env) {
-  if (pending_++ == 0) tsfn_.Ref(env);
+void TaskCompletions::Start(Napi::Env env, PendingTask* task) {
+  if (pending_.empty()) napi_ref_threadsafe_function(env, tsfn_);
+  pending_.insert(task);
+  ComputeThread::Get().Post(this, [this, task] {
+    task->Execute();
+    Deliver(task);
+  });
 }
 
 void TaskCompletions::Deliver(PendingTask* task) {
-  const napi_status status = tsfn_.BlockingCall(task, [](Napi::Env env, Napi::Function, PendingTask* done) {
-    done->Settle(env);
-    TaskCompletions::Of(env).Finished(env);
-    delete done;
-  });
-  if (status != napi_ok) delete task;  // the environment is going away; nobody awaits the promise
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Shutdown withdraws or waits for every job of this environment before it closes, so the
+  // channel is open here; the check keeps a mistake from turning into a use after free.
+  if (!open_) return;
+  delivered_.push_back(task);
+  napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
 }
 
-void TaskCompletions::Finished(Napi::Env env) {
-  if (--pending_ == 0) tsfn_.Unref(env);
+void TaskCompletions::OnDelivered(napi_env env, napi_value, void* context, void*) {
+  if (env == nullptr) return;  // the environment is going away; Shutdown frees the tasks
+  static_cast<TaskCompletions*>(context)->SettleDelivered(Napi::Env(env));
+}
+
+void TaskCompletions::SettleDelivered(Napi::Env env) {
+  std::vector<PendingTask*> done;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done.swap(delivered_);
+  }
+  for (PendingTask* task : done) {
+    pending_.erase(task);
+    Napi::HandleScope scope(env);
+    try {
+      task->Settle(env);
+    } catch (...) {
+      // Settle turns every failure into a rejection; nothing may escape into Node's callback.
+    }
+    delete task;
+  }
+  if (!done.empty() && pending_.empty()) napi_unref_threadsafe_function(env, tsfn_);
+}
+
+void TaskCompletions::Shutdown() {
+  ComputeThread::Get().Detach(this);  // after this no job of ours is queued or running
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = false;
+    delivered_.clear();
+  }
+  napi_release_threadsafe_function(tsfn_, napi_tsfn_abort);
+  // The promises are never settled (no JS runs any more); their kept values are released here,
+  // while the environment can still delete references.
+  for (PendingTask* task : pending_) delete task;
+  pending_.clear();
 }
 
 AddonData& InitAddonData(Napi::Env env) {
@@ -45,7 +78,13 @@ AddonData& InitAddonData(Napi::Env env) {
   env.SetInstanceData<AddonData>(data);
   data->completions.Init(env);
   napi_add_env_cleanup_hook(
-      env, [](void* arg) { static_cast<AddonData*>(arg)->completions.Shutdown(); }, data);
+      env,
+      [](void* arg) {
+        auto* data = static_cast<AddonData*>(arg);
+        data->completions.Shutdown();
+        data->model_constructor.Reset();
+      },
+      data);
   return *data;
 }
 

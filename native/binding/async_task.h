@@ -8,38 +8,48 @@
 #include <c10/util/Exception.h>
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "common/coded_error.h"
-#include "runtime/compute_thread.h"
 
 namespace das::binding {
 
-// A task whose work is done and whose promise waits to be settled on the JS thread.
+// A task whose promise waits on the JS thread. The compute thread runs Execute(); the JS thread
+// settles the promise, or, when the environment goes away first, just deletes the task.
 class PendingTask {
  public:
   virtual ~PendingTask() = default;
-  virtual void Settle(Napi::Env env) = 0;
+  virtual void Execute() = 0;              // compute thread; never throws
+  virtual void Settle(Napi::Env env) = 0;  // JS thread
 };
 
-// Per Node environment: the thread-safe function that brings finished tasks back to the JS thread.
-// It keeps the event loop alive only while tasks are pending, like libuv's own work requests.
+// Per Node environment: brings finished tasks back to its JS thread through a thread-safe
+// function, keeps the event loop alive only while tasks are pending (like libuv's own work
+// requests), and at the environment's teardown withdraws its queued tasks, waits for its running
+// one and frees the rest, so that nothing on the compute thread outlives the environment.
 class TaskCompletions {
  public:
   static TaskCompletions& Of(Napi::Env env);
 
-  void Init(Napi::Env env);              // JS thread, once per environment
-  void Started(Napi::Env env);           // JS thread
-  void Deliver(PendingTask* task);       // compute thread
-  void Finished(Napi::Env env);          // JS thread
-  void Shutdown();                       // environment teardown
+  void Init(Napi::Env env);                      // JS thread, once per environment
+  void Start(Napi::Env env, PendingTask* task);  // JS thread: takes ownership and queues the task
+  void Shutdown();                               // JS thread, environment teardown
 
  private:
-  Napi::ThreadSafeFunction tsfn_;
-  int pending_ = 0;
+  void Deliver(PendingTask* task);  // compute thread
+  static void OnDelivered(napi_env env, napi_value, void* context, void*);
+  void SettleDelivered(Napi::Env env);
+
+  napi_threadsafe_function tsfn_ = nullptr;
+  std::unordered_set<PendingTask*> pending_;  // JS thread only
+  std::mutex mutex_;                          // guards open_ and delivered_
+  bool open_ = false;
+  std::vector<PendingTask*> delivered_;
 };
 
 template <typename Result>
@@ -54,12 +64,7 @@ class AsyncTask final : public PendingTask {
                              const std::vector<Napi::Value>& keep_alive = {}) {
     auto* task = new AsyncTask(env, std::move(work), std::move(convert), keep_alive);
     Napi::Promise promise = task->deferred_.Promise();
-    TaskCompletions& completions = TaskCompletions::Of(env);
-    completions.Started(env);
-    ComputeThread::Get().Post([task, &completions] {
-      task->Execute();
-      completions.Deliver(task);
-    });
+    TaskCompletions::Of(env).Start(env, task);
     return promise;
   }
 
@@ -87,8 +92,7 @@ class AsyncTask final : public PendingTask {
     }
   }
 
-  // On the compute thread. Never throws.
-  void Execute() {
+  void Execute() override {
     try {
       result_.emplace(work_());
     } catch (const CodedError& error) {

@@ -16,10 +16,11 @@ double NumberField(const Napi::Object& object, const char* name, const std::stri
   return value.As<Napi::Number>().DoubleValue();
 }
 
-int64_t IntField(const Napi::Object& object, const char* name, const std::string& what) {
+int64_t IntField(const Napi::Object& object, const char* name, const std::string& what, int64_t max) {
   const double value = NumberField(object, name, what);
-  if (value != static_cast<double>(static_cast<int64_t>(value))) {
-    throw Napi::TypeError::New(object.Env(), "Expected an integer for " + what + "." + name);
+  if (!(value >= 0 && value <= static_cast<double>(max)) || value != static_cast<double>(static_cast<int64_t>(value))) {
+    throw Napi::TypeError::New(object.Env(), "Expected an integer in [0, " + std::to_string(max) + "] for " + what + "." + name +
+                                                 " but received " + object.Get(name).ToString().Utf8Value());
   }
   return static_cast<int64_t>(value);
 }
@@ -151,7 +152,7 @@ models::MeterConfig DecodeMeter(const Napi::Object& c, const std::string& what) 
   config.classifier_token = BoolField(c, "classifierToken", what);
   config.classifier_token_id = IntField(c, "classifierTokenId", what);
   config.adapters = Adapters(c, what);
-  config.feature_cache_bytes = IntField(c, "featureCacheBytes", what);
+  config.feature_cache_bytes = IntField(c, "featureCacheBytes", what, int64_t{1} << 53);
   return config;
 }
 

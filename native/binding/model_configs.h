@@ -26,6 +26,8 @@ DecodedArchitecture DecodeModelConfig(const std::string& architecture, const Nap
 methods::MethodSpec DecodeMethod(const Napi::Value& value);
 
 double NumberField(const Napi::Object& object, const char* name, const std::string& what);
-int64_t IntField(const Napi::Object& object, const char* name, const std::string& what);
+// A size: an integer in [0, max]. TypeScript bounds each field more tightly; this is the backstop
+// that keeps a direct call from overflowing a product of sizes.
+int64_t IntField(const Napi::Object& object, const char* name, const std::string& what, int64_t max = int64_t{1} << 20);
 
 }  // namespace das::binding

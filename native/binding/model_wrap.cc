@@ -25,6 +25,13 @@ namespace das::binding {
 namespace {
 
 using RunnerPtr = std::shared_ptr<engine::ModelRunner>;
+using ParameterInfos = std::vector<models::ParameterInfo>;
+
+// What createModel hands to the NativeModel constructor: the runner and its first parameter list.
+struct CreatedModel {
+  RunnerPtr runner;
+  ParameterInfos parameters;
+};
 
 Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
   if (!info[index].IsObject()) throw Napi::TypeError::New(info.Env(), std::string("Expected an object for ") + what);
@@ -57,7 +64,7 @@ models::Batch DecodeBatch(const Napi::Value& value) {
 
 Napi::Value StepResultToJs(Napi::Env env, engine::StepResult& result) {
   Napi::Object out = Napi::Object::New(env);
-  out.Set("loss", result.loss);
+  if (result.loss) out.Set("loss", *result.loss);
   Napi::Object parts = Napi::Object::New(env);
   for (const auto& [name, value] : result.parts) parts.Set(name, value);
   out.Set("parts", parts);
@@ -153,7 +160,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
   explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
     if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "NativeModel is created by createModel(), not with new");
-    runner_ = *info[0].As<Napi::External<RunnerPtr>>().Data();
+    CreatedModel* created = info[0].As<Napi::External<CreatedModel>>().Data();
+    runner_ = created->runner;
+    parameters_ = std::move(created->parameters);
   }
 
  private:
@@ -200,17 +209,35 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
   // [async] mergeLora(): Promise<number>  folds every LoRA delta into its projection (export); returns how many
   Napi::Value MergeLora(const Napi::CallbackInfo& info) {
-    return Queue<int64_t>(
-        info, "das.mergeLora", [](engine::ModelRunner& r) { return r.model().MergeLora(); },
-        [](Napi::Env env, int64_t& merged) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(merged)); });
+    using Merged = std::pair<int64_t, ParameterInfos>;  // the LoRA parameters are gone afterwards
+    return Queue<Merged>(
+        info, "das.mergeLora",
+        [](engine::ModelRunner& r) {
+          const int64_t merged = r.model().MergeLora();
+          return Merged{merged, r.model().Parameters()};
+        },
+        [this](Napi::Env env, Merged& merged) -> Napi::Value {
+          parameters_ = std::move(merged.second);
+          return Napi::Number::New(env, static_cast<double>(merged.first));
+        });
   }
 
-  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores the method's split.
-  // Reconfigure the optimizer afterwards.
+  // [async] setTrainable(names: string[] | null): Promise<void>  exactly these parameters train; null
+  // restores the method's split. Reconfigure the optimizer afterwards.
   Napi::Value SetTrainable(const Napi::CallbackInfo& info) {
-    if (info[0].IsNull() || info[0].IsUndefined()) R().model().ApplyFreezing();
-    else R().model().SetTrainable(StringList(info[0], "trainable parameter names"));
-    return info.Env().Undefined();
+    const bool restore = info[0].IsNull() || info[0].IsUndefined();
+    const std::vector<std::string> names = restore ? std::vector<std::string>() : StringList(info[0], "trainable parameter names");
+    return Queue<ParameterInfos>(
+        info, "das.setTrainable",
+        [restore, names](engine::ModelRunner& r) {
+          if (restore) r.model().ApplyFreezing();
+          else r.model().SetTrainable(names);
+          return r.model().Parameters();
+        },
+        [this](Napi::Env env, ParameterInfos& parameters) -> Napi::Value {
+          parameters_ = std::move(parameters);  // JS keeps this object alive until the task settles
+          return env.Undefined();
+        });
   }
 
   // [sync] architecture(): string
@@ -222,10 +249,12 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return StringsToJs(info.Env(), names);
   }
 
-  // [sync] parameters(): { name, shape, numel, trainable, head, decay, role }[]
+  // [sync] parameters(): { name, shape, numel, trainable, head, decay, role }[]  as of the last settled
+  // call that changed them (read from a copy: the model itself may be busy on the compute thread)
   Napi::Value Parameters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const auto infos = R().model().Parameters();
+    Runner();  // throws once disposed
+    const ParameterInfos& infos = parameters_;
     Napi::Array array = Napi::Array::New(env, infos.size());
     for (size_t i = 0; i < infos.size(); ++i) {
       Napi::Object item = Napi::Object::New(env);
@@ -256,7 +285,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   // [sync] device(): string
   Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), DeviceName(R().device())); }
 
-  // [sync] configureOptimizer({ weightDecay, beta1, beta2, eps, headLrMultiplier })
+  // [async] configureOptimizer({ weightDecay, beta1, beta2, eps, headLrMultiplier }): Promise<void>
   Napi::Value ConfigureOptimizer(const Napi::CallbackInfo& info) {
     const Napi::Object options = ObjectArg(info, 0, "optimizer options");
     engine::OptimizerConfig config;
@@ -265,8 +294,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     config.beta2 = NumberField(options, "beta2", "optimizer");
     config.eps = NumberField(options, "eps", "optimizer");
     config.head_lr_multiplier = NumberField(options, "headLrMultiplier", "optimizer");
-    R().ConfigureOptimizer(config);
-    return info.Env().Undefined();
+    return QueueVoid(info, "das.configureOptimizer", [config](engine::ModelRunner& r) { r.ConfigureOptimizer(config); });
   }
 
   // [async] trainStep(batch, skip: string[], lossScale: number): Promise<StepResult>
@@ -380,8 +408,26 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   }
 
   RunnerPtr runner_;
+  ParameterInfos parameters_;
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
+
+// Building a model that does not fit in memory: the allocator's text (or std::bad_alloc) becomes
+// one sentence. TypeScript estimates the weights first; this covers what the estimate misses.
+std::string OutOfMemoryMessage(const std::string& arch, c10::Device device, const std::string& allocator_text) {
+  std::string message = "not enough memory on " + DeviceName(device) + " to build the " + arch + " model";
+  // c10's CPU allocator says "you tried to allocate N bytes"
+  const std::string lead = "tried to allocate ";
+  const size_t at = allocator_text.find(lead);
+  const size_t from = at == std::string::npos ? 0 : at + lead.size();
+  const size_t digits = at == std::string::npos ? 0 : allocator_text.find_first_not_of("0123456789", from);
+  if (at != std::string::npos && digits > from) message += " (an allocation of " + allocator_text.substr(from, digits - from) + " bytes failed)";
+  return message + "; check the sizes in its configuration";
+}
+
+bool IsOutOfMemory(const std::string& text) {
+  return text.find("can't allocate memory") != std::string::npos || text.find("out of memory") != std::string::npos;
+}
 
 // [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number, method?: object): Promise<NativeModel>
 Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
@@ -397,16 +443,23 @@ Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   const auto method = methods::MakeMethod(spec);  // an unknown method fails here, on the JS thread
   const auto make = decoded.make;
   AddonData* data = &GetAddonData(env);
-  return AsyncTask<RunnerPtr>::Start(
+  return AsyncTask<CreatedModel>::Start(
       env, "das.createModel",
-      [make, method, device, seed] {
+      [make, method, device, seed, arch] {
         torch::manual_seed(seed);  // initialisation of adapters and heads is reproducible
-        auto runner = std::make_shared<engine::ModelRunner>(make(methods::HooksOf(method)));
-        runner->To(device);
-        return runner;
+        try {
+          auto runner = std::make_shared<engine::ModelRunner>(make(methods::HooksOf(method)));
+          runner->To(device);
+          return CreatedModel{runner, runner->model().Parameters()};
+        } catch (const std::bad_alloc&) {
+          throw std::runtime_error(OutOfMemoryMessage(arch, device, ""));
+        } catch (const c10::Error& error) {
+          if (IsOutOfMemory(error.what_without_backtrace())) throw std::runtime_error(OutOfMemoryMessage(arch, device, error.what_without_backtrace()));
+          throw;
+        }
       },
-      [data](Napi::Env env, RunnerPtr& runner) -> Napi::Value {
-        return data->model_constructor.New({Napi::External<RunnerPtr>::New(env, &runner)});
+      [data](Napi::Env env, CreatedModel& created) -> Napi::Value {
+        return data->model_constructor.New({Napi::External<CreatedModel>::New(env, &created)});
       });
 }
 

@@ -6,6 +6,7 @@
 #include <torch/optim/adamw.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ struct OptimizerConfig {
 };
 
 struct StepResult {
-  double loss = 0.0;
+  std::optional<double> loss;  // none when the batch has no targets
   std::vector<std::pair<std::string, double>> parts;
   at::Tensor logits;  // host tensor, only when asked for
 };

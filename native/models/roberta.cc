@@ -1,5 +1,7 @@
 #include "models/roberta.h"
 #include "common/strings.h"
+#include "models/blocks/heads.h"
+#include "models/vl_batch.h"
 
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
@@ -93,12 +95,6 @@ at::Tensor RobertaModelImpl::RunLayers(at::Tensor x, const at::Tensor& attention
   return x;
 }
 
-void RobertaModelImpl::CheckTokens(const at::Tensor& input_ids) const {
-  TORCH_CHECK(input_ids.dim() == 2, "input_ids must be [batch, tokens], got ", input_ids.sizes());
-  TORCH_CHECK(input_ids.size(1) <= embeddings->MaxTokens(), "input_ids has ", input_ids.size(1), " tokens; this RoBERTa takes at most ",
-              embeddings->MaxTokens());
-}
-
 RobertaClassificationHeadImpl::RobertaClassificationHeadImpl(int64_t hidden, int64_t num_labels, double dropout)
     : dense(register_module("dense", torch::nn::Linear(hidden, hidden))),
       out_proj(register_module("out_proj", torch::nn::Linear(hidden, num_labels))),
@@ -125,13 +121,13 @@ RobertaClassifier::RobertaClassifier(const RobertaConfig& c, const MethodHooks& 
 ModelOutput RobertaClassifier::Run(const Batch& batch, const std::vector<bool>& skipped) {
   TORCH_CHECK(skipped.size() == roberta->encoder->layer->size(), "skip mask has ", skipped.size(), " entries for ",
               roberta->encoder->layer->size(), " layers");
-  const at::Tensor input_ids = batch.Require("input_ids").to(at::kLong);  // data loaders send int32
-  roberta->CheckTokens(input_ids);
+  const TextInput text = ReadText(batch, roberta->embeddings->MaxTokens());
+  const bool masked = batch.Optional("attention_mask").defined();
   ModelOutput out;
-  out.logits = classifier(roberta(input_ids, batch.Optional("attention_mask"), skipped));
+  out.logits = classifier(roberta(text.ids, masked ? text.keep : at::Tensor(), skipped));
   const at::Tensor labels = batch.Optional("labels");
   if (labels.defined()) {
-    out.loss = torch::nn::functional::cross_entropy(out.logits, labels.to(at::kLong));
+    out.loss = torch::nn::functional::cross_entropy(out.logits, blocks::ClassLabels(labels, text.ids.size(0), out.logits.size(1), "labels"));
     out.loss_parts.emplace_back("ce", out.loss);
   }
   return out;

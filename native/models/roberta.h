@@ -51,8 +51,6 @@ struct RobertaModelImpl : torch::nn::Module {
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask, const std::vector<bool>& skipped);
   // Layers [first, end) on hidden states `x` (METER runs its frozen prefix apart from the rest).
   at::Tensor RunLayers(at::Tensor x, const at::Tensor& attention_mask, const std::vector<bool>& skipped, size_t first, size_t end);
-  // Checks input_ids against the position table; names the field and the limit.
-  void CheckTokens(const at::Tensor& input_ids) const;
 
   blocks::TextEmbeddings embeddings{nullptr};
   RobertaEncoder encoder{nullptr};

@@ -1,5 +1,6 @@
-// Reading and checking the batch fields the vision-language models share (see vilt.h, meter.h),
-// with errors that name the field and the shape expected.
+// Reading and checking the batch fields the models share (text for all, images for ViLT and METER),
+// with errors that name the field and the shape expected. TypeScript checks batches first
+// (lib/models/batch-check.ts); these checks are the backstop for direct calls of the addon.
 #pragma once
 
 #include <ATen/core/Tensor.h>

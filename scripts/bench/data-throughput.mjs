@@ -91,7 +91,7 @@ async function modelConsumptionRate(model, batchSize, transform) {
   const batch = Math.min(8, batchSize);
   const [height, width] = model === 'vilt' ? [transform.size, Math.floor((transform.size * 4) / 3 / 32) * 32] : [transform.size, transform.size];
   const net = model === 'vilt' ? await Model.create('vilt', { ...VILT_B32 }) : await Model.create('meter', meterConfigFor(transform.size === 288 ? 'nlvr2' : 'vqa'));
-  net.configureOptimizer();
+  await net.configureOptimizer();
   const tokens = 40;
   const inputs = {
     input_ids: { dtype: 'int32', shape: [batch, tokens], data: new Int32Array(batch * tokens).fill(5) },

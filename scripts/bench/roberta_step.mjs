@@ -39,7 +39,7 @@ function randomIds() {
 
 async function ours() {
   const model = await Model.create('roberta', config);
-  model.configureOptimizer({ weightDecay: 0.01 });
+  await model.configureOptimizer({ weightDecay: 0.01 });
   const batch = {
     input_ids: { dtype: 'int64', shape: [batchSize, seq], data: randomIds() },
     attention_mask: { dtype: 'int64', shape: [batchSize, seq], data: new BigInt64Array(batchSize * seq).fill(1n) },

@@ -89,7 +89,7 @@ function printSkips(name, rows, gemmGflops) {
 async function vilt(gemmGflops) {
   const config = { ...VILT_B32, task: 'vqa' };
   const model = await Model.create('vilt', config, { device });
-  model.configureOptimizer({ headLrMultiplier: 10 });
+  await model.configureOptimizer({ headLrMultiplier: 10 });
   const batch = batchOf(config, 384, config.vocabSize, 101);
   const skips = [[], ['En5', 'En10'], ['En2', 'En5', 'En8', 'En10'], ['En1', 'En2', 'En4', 'En5', 'En7', 'En8', 'En10', 'En11']];
   const perExample = (skip) => viltFlops(config, { textTokens: TEXT, skip }).perExample.flops;
@@ -105,7 +105,7 @@ async function vilt(gemmGflops) {
 async function meter(gemmGflops) {
   const config = { ...meterConfigFor('vqa'), featureCacheBytes: 8 * 2 ** 30 };
   const model = await Model.create('meter', config, { device });
-  model.configureOptimizer({ headLrMultiplier: 50 });
+  await model.configureOptimizer({ headLrMultiplier: 50 });
   const skip = ['FL5', 'FV5'];
   // two distinct batches with keys (an "epoch" of two), and the same batches without keys
   const keyed = [batchOf(config, 384, config.text.vocabSize, 0, 100), batchOf(config, 384, config.text.vocabSize, 0, 200)];

@@ -34,7 +34,7 @@ describe('adapter checkpoints (safetensors + JSON sidecar)', () => {
 
   it('save then load gives identical outputs, and holds only trainable tensors', async () => {
     const trained = await modelWithBackbone(1, backbone);
-    trained.configureOptimizer();
+    await trained.configureOptimizer();
     for (let i = 0; i < 3; i++) {
       await trained.trainStep(batch, { skip: ['En1'] });
       await trained.optimizerStep(5e-2);

@@ -78,12 +78,12 @@ describe('architecture descriptor', () => {
       assert.equal(counters['frozen.text.layers'], 3);
       // train the vision tower's first block and LEn1: the tower builds a graph, the language encoder runs frozen up to LEn1
       const trainable = model.parameters().filter((p) => p.trainable || p.name.startsWith('vit_model.visual.transformer.resblocks.0.') || p.name.startsWith('text_transformer.encoder.layer.1.attention.'));
-      model.setTrainable(trainable.map((p) => p.name));
+      await model.setTrainable(trainable.map((p) => p.name));
       await model.trainStep(batch);
       counters = await model.counters();
       assert.equal(counters['frozen.vision.graph'], 1);
       assert.equal(counters['frozen.text.layers'], 1);
-      model.setTrainable(null);
+      await model.setTrainable(null);
       await model.trainStep(batch);
       counters = await model.counters();
       assert.equal(counters['frozen.vision.graph'], 0);

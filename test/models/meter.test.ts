@@ -5,7 +5,7 @@ import type { MeterConfig } from '../../lib/models/meter-config.js';
 import { Model } from '../../lib/models/model.js';
 import { meterBuiltParams, meterFlops } from '../../lib/models/vl-flops.js';
 import { manualSeed } from '../../lib/native/runtime.js';
-import { maxRelativeError, randomFloat32 } from '../support/tensors.js';
+import { maxRelativeError, randomFloat32, randomScores } from '../support/tensors.js';
 import { TINY_METER, pythonLogits, randomModel, rowsOf, sameBytes, textBatch, type Batch } from '../support/vl.js';
 
 const tiny = TINY_METER;
@@ -14,7 +14,7 @@ const prng = new Prng(17);
 const text = textBatch([6, 4], 6, prng, 60, 1);
 const pixels = (n: number, p = prng): HostTensor<'float32'> => randomFloat32([n, 3, 32, 32], p, 1);
 const int64 = (values: number[]): HostTensor<'int64'> => ({ dtype: 'int64', shape: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
-const vqaBatch: Batch = { ...text, pixel_values: pixels(2), targets: randomFloat32([2, 7], prng, 0.5) };
+const vqaBatch: Batch = { ...text, pixel_values: pixels(2), targets: randomScores([2, 7], prng) };
 const nlvr2Batch: Batch = { ...text, pixel_values: pixels(2), pixel_values_1: pixels(2), labels: int64([1, 0]) };
 const irtrBatch: Batch = { ...textBatch([5, 3, 6, 2, 4, 6], 6, prng, 60, 1), pixel_values: pixels(2), labels: int64([0, 2]) };
 
@@ -69,7 +69,7 @@ describe('METER (native)', () => {
   for (const skip of [['FL0', 'FV1'], ['LEn1', 'FV0']]) {
     it(`gradients reach only trainable parameters in use, skip [${skip.join(',')}]; frozen prefixes build no graph`, async () => {
       const { model, state: before } = await randomModel('meter', tiny, 11);
-      model.configureOptimizer({ weightDecay: 0.01 });
+      await model.configureOptimizer({ weightDecay: 0.01 });
       for (let i = 0; i < 2; i++) {
         await model.trainStep(vqaBatch, { skip });
         await model.optimizerStep(1e-2);
@@ -110,7 +110,7 @@ describe('METER (native)', () => {
   it('the feature cache gives bit-identical losses and weights, and says when it is bypassed', async () => {
     const cached = await randomModel('meter', { ...tiny, featureCacheBytes: 1 << 20 }, 13);
     const plain = await randomModel('meter', tiny, 13);
-    const batches: Batch[] = [0, 1].map((k) => ({ ...textBatch([6, 3], 6, new Prng(k), 60, 1), pixel_values: pixels(2, new Prng(10 + k)), targets: randomFloat32([2, 7], new Prng(20 + k), 0.5), image_keys: int64([2 * k, 2 * k + 1]), text_keys: int64([2 * k, 2 * k + 1]) }));
+    const batches: Batch[] = [0, 1].map((k) => ({ ...textBatch([6, 3], 6, new Prng(k), 60, 1), pixel_values: pixels(2, new Prng(10 + k)), targets: randomScores([2, 7], new Prng(20 + k)), image_keys: int64([2 * k, 2 * k + 1]), text_keys: int64([2 * k, 2 * k + 1]) }));
     const run = async (model: Model<'meter'>, list: Batch[], skip: string[] = ['FV0']) => {
       manualSeed(3);
       const losses: number[] = [];
@@ -120,8 +120,8 @@ describe('METER (native)', () => {
       }
       return losses;
     };
-    cached.model.configureOptimizer({});
-    plain.model.configureOptimizer({});
+    await cached.model.configureOptimizer({});
+    await plain.model.configureOptimizer({});
     for (let epoch = 0; epoch < 2; epoch++) assert.deepEqual(await run(cached.model, batches), await run(plain.model, batches), `epoch ${epoch}`);
     let counters = await cached.model.counters();
     assert.equal(counters['cache.image.misses'], 4);
@@ -180,11 +180,11 @@ describe('METER (native)', () => {
   describe('bad input', () => {
     it('names the field or size that is wrong', async () => {
       const model = await Model.create('meter', tiny);
-      await assert.rejects(model.evalStep({ ...text, pixel_values: randomFloat32([2, 3, 24, 32], prng) }), /METER takes 32x32 images \(its position table\), got pixel_values \[2, 3, 24, 32\]/);
-      await assert.rejects(model.evalStep({ ...text, pixel_values: pixels(2), image_keys: int64([1]) }), /image_keys must be \[2\] \(one key per row\), got \[1\]/);
+      await assert.rejects(model.evalStep({ ...text, pixel_values: randomFloat32([2, 3, 24, 32], prng) }), /Expected \[2, 3, 32, 32\] \(rows 2 from input_ids\) for the shape of batch\.pixel_values but received \[2, 3, 24, 32\]/);
+      await assert.rejects(model.evalStep({ ...text, pixel_values: pixels(2), image_keys: int64([1]) }), /Expected \[2\] \(rows 2 from input_ids\) for the shape of batch\.image_keys but received \[1\]/);
       const nlvr2 = await Model.create('meter', { ...tiny, task: 'nlvr2' });
-      await assert.rejects(nlvr2.evalStep({ ...text, pixel_values: pixels(2) }), /batch is missing the field 'pixel_values_1'/);
-      await assert.rejects(nlvr2.evalStep({ ...nlvr2Batch, labels: int64([0, 2]) }), /labels must lie in \[0, 2\), got values from 0 to 2/);
+      await assert.rejects(nlvr2.evalStep({ ...text, pixel_values: pixels(2) }), /Expected pixels of shape \[2, 3, 32, 32\] \(meter nlvr2 reads it\) for batch\.pixel_values_1 but received a batch without it/);
+      await assert.rejects(nlvr2.evalStep({ ...nlvr2Batch, labels: int64([0, 2]) }), /Expected class labels in \[0, 2\) \(false, true\) for batch\.labels but received 2 at \[1\]/);
     });
   });
 });

@@ -101,7 +101,7 @@ describe('RoBERTa (native)', () => {
 
   it('trains only adapters and the head: frozen weights and unused adapters never change', async () => {
     const { model, state: before } = await randomModel(tiny, 11);
-    model.configureOptimizer({ weightDecay: 0.01 });
+    await model.configureOptimizer({ weightDecay: 0.01 });
     for (let i = 0; i < 2; i++) {
       await model.trainStep(batch, { skip: ['En1'] });
       await model.optimizerStep(1e-2);
@@ -142,7 +142,7 @@ describe('RoBERTa (native)', () => {
 
   it('resumes exactly from trainable state + optimizer state + RNG state (dropout included)', async () => {
     const { model: first, state } = await randomModel(tiny, 21);
-    first.configureOptimizer({ weightDecay: 0.01 });
+    await first.configureOptimizer({ weightDecay: 0.01 });
     manualSeed(5);
     const steps = async (model: Model, n: number) => {
       const losses: number[] = [];
@@ -160,7 +160,7 @@ describe('RoBERTa (native)', () => {
     const second = await Model.create('roberta', tiny, { seed: 999 });
     await second.loadState(state, { strict: true, expect: 'all' });
     await second.loadState(snapshot.trainable, { strict: true, expect: 'trainable' });
-    second.configureOptimizer({ weightDecay: 0.01 });
+    await second.configureOptimizer({ weightDecay: 0.01 });
     await second.loadOptimizerState(snapshot.optimizer);
     setRngState(snapshot.rng);
     assert.deepEqual(await steps(second, 3), uninterrupted);
@@ -185,13 +185,13 @@ describe('RoBERTa (native)', () => {
 
     it('names a missing batch field', async () => {
       const model = await Model.create('roberta', tiny);
-      await assert.rejects(model.evalStep({ attention_mask: batch.attention_mask }), /batch is missing the field 'input_ids'/);
+      await assert.rejects(model.evalStep({ attention_mask: batch.attention_mask }), /Expected token ids of shape \[rows, tokens\] \(roberta reads it\) for batch\.input_ids but received a batch without it/);
     });
 
     it('refuses more tokens than the position table holds', async () => {
       const model = await Model.create('roberta', tiny);
       const long = int64Tensor([1, 19], Array(19).fill(5));
-      await assert.rejects(model.evalStep({ input_ids: long }), /input_ids has 19 tokens; this RoBERTa takes at most 18/);
+      await assert.rejects(model.evalStep({ input_ids: long }), /Expected at most 18 \(this RoBERTa's position table\) for the tokens of batch\.input_ids \(dimension 1\) but received 19/);
     });
 
     it('reports mis-shaped, unexpected and missing keys by name in strict mode', async () => {

@@ -4,7 +4,7 @@ import { DasError } from '../../lib/errors.js';
 import type { HostTensor } from '../../lib/host-tensor.js';
 import { Model } from '../../lib/models/model.js';
 import { viltBuiltParams, viltFlops } from '../../lib/models/vl-flops.js';
-import { maxRelativeError, randomFloat32 } from '../support/tensors.js';
+import { maxRelativeError, randomFloat32, randomScores } from '../support/tensors.js';
 import { TINY_VILT, imageBatch, pythonLogits, randomImage, randomModel, rowsOf, sameBytes, textBatch, type Batch } from '../support/vl.js';
 
 const tiny = TINY_VILT;
@@ -14,7 +14,7 @@ const prng = new Prng(42);
 const text = textBatch([6, 4], 6, prng, tiny.vocabSize, 0);
 const imageA = randomImage(24, 40, prng);
 const imageB = randomImage(32, 24, prng);
-const vqaBatch: Batch = { ...text, ...imageBatch([imageA, imageB]), targets: randomFloat32([2, 7], prng, 0.5) };
+const vqaBatch: Batch = { ...text, ...imageBatch([imageA, imageB]), targets: randomScores([2, 7], prng) };
 
 function float(values: number[], shape: number[]): HostTensor<'float32'> {
   return { dtype: 'float32', shape, data: Float32Array.from(values) };
@@ -104,7 +104,7 @@ describe('ViLT (native)', () => {
           : task === 'nlvr2'
             ? { ...text, ...imageBatch([imageA, imageB], '', { width: 40, height: 32 }), ...imageBatch([imageB, imageA], '_1', { width: 40, height: 32 }), labels: { dtype: 'int64', shape: [2], data: BigInt64Array.from([0n, 1n]) } }
             : { ...textBatch([5, 3, 6, 2], 6, prng, tiny.vocabSize, 0), ...imageBatch([imageA, imageB]), labels: { dtype: 'int64', shape: [2], data: BigInt64Array.from([0n, 1n]) } };
-      model.configureOptimizer({ weightDecay: 0.01 });
+      await model.configureOptimizer({ weightDecay: 0.01 });
       for (let i = 0; i < 2; i++) {
         const step = await model.trainStep(batch, { skip: ['En1'] });
         assert.ok(Number.isFinite(step.loss));
@@ -162,15 +162,15 @@ describe('ViLT (native)', () => {
   describe('bad input', () => {
     it('names the missing or mis-shaped field', async () => {
       const model = await Model.create('vilt', tiny);
-      await assert.rejects(model.evalStep(text), /batch is missing the field 'pixel_values'/);
+      await assert.rejects(model.evalStep(text), /Expected pixels of shape \[2, 3, height, width\] \(vilt vqa reads it\) for batch\.pixel_values but received a batch without it/);
       const long = textBatch([11], 11, prng, tiny.vocabSize, 0);
-      await assert.rejects(model.evalStep({ ...long, ...imageBatch([imageA]) }), /input_ids has 11 tokens; this model takes at most 10/);
-      await assert.rejects(model.evalStep({ ...text, ...imageBatch([imageA]) }), /pixel_values has 1 images for 2 rows of input_ids/);
+      await assert.rejects(model.evalStep({ ...long, ...imageBatch([imageA]) }), /Expected at most 10 \(this ViLT's text position table\) for the tokens of batch\.input_ids \(dimension 1\) but received 11/);
+      await assert.rejects(model.evalStep({ ...text, ...imageBatch([imageA]) }), /Expected \[2, 3, height, width\] \(rows 2 from input_ids\) for the shape of batch\.pixel_values but received \[1, 3, 24, 40\]/);
       const wrongMask = { ...vqaBatch, pixel_mask: { dtype: 'uint8', shape: [2, 32, 39], data: new Uint8Array(2 * 32 * 39) } } as Batch;
-      await assert.rejects(model.evalStep(wrongMask), /pixel_mask must be \[2, 32, 40\] like pixel_values, got \[2, 32, 39\]/);
-      await assert.rejects(model.evalStep({ ...vqaBatch, targets: randomFloat32([2, 6], prng) }), /targets must be \[batch, answers\] = \[2, 7\], got \[2, 6\]/);
+      await assert.rejects(model.evalStep(wrongMask), /Expected \[2, 32, 40\] \(rows 2 from input_ids, height 32 from pixel_values, width 40 from pixel_values\) for the shape of batch\.pixel_mask but received \[2, 32, 39\]/);
+      await assert.rejects(model.evalStep({ ...vqaBatch, targets: randomFloat32([2, 6], prng) }), /Expected \[2, 7\] \(rows 2 from input_ids\) for the shape of batch\.targets but received \[2, 6\]/);
       const irtr = await Model.create('vilt', { ...tiny, task: 'irtr' });
-      await assert.rejects(irtr.evalStep({ ...textBatch([3, 3, 3], 3, prng, 60, 0), ...imageBatch([imageA, imageB]) }), /not a whole number of captions for each of 2 images/);
+      await assert.rejects(irtr.evalStep({ ...textBatch([3, 3, 3], 3, prng, 60, 0), ...imageBatch([imageA, imageB]) }), /Expected a multiple of the 2 images of pixel_values \(a group of captions per image\) for the rows of batch\.input_ids but received 3/);
     });
 
     it('rejects an unknown task or architecture in the config', async () => {

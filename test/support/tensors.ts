@@ -11,6 +11,13 @@ export function randomFloat32(shape: number[], prng: Prng, scale = 0.5): HostTen
   return { dtype: 'float32', shape, data };
 }
 
+/** Soft scores in [0, 1) (VQA targets), one draw per element like randomFloat32. */
+export function randomScores(shape: number[], prng: Prng): HostTensor<'float32'> {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = prng.nextDouble();
+  return { dtype: 'float32', shape, data };
+}
+
 export function int64Tensor(shape: number[], values: number[]): HostTensor<'int64'> {
   return { dtype: 'int64', shape, data: BigInt64Array.from(values.map(BigInt)) };
 }

@@ -28,6 +28,13 @@ int64_t TextEmbeddingsImpl::MaxTokens() const {
 }
 
 at::Tensor TextEmbeddingsImpl::forward(const at::Tensor& input_ids) {
+  // A backstop for callers that bypass the TypeScript checks: the embedding lookup would answer
+  // "index out of range in self".
+  if (input_ids.numel() > 0) {
+    const int64_t low = input_ids.min().item<int64_t>(), high = input_ids.max().item<int64_t>();
+    TORCH_CHECK(low >= 0 && high < options.vocab_size, "Expected token ids in [0, ", options.vocab_size, ") (the vocabulary) for input_ids but received values from ",
+                low, " to ", high);
+  }
   at::Tensor positions;
   if (options.positions == PositionStyle::kRoberta) {
     // real tokens numbered from padding_idx + 1; padding keeps the padding position
