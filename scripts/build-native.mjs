@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Builds the addon with cmake-js (the primary build): `npm install` runs this.
-// Set DAS_SKIP_NATIVE_BUILD=1 to skip it (for example to build later with a chosen libtorch).
+// Set DAS_SKIP_NATIVE_BUILD=1 to skip it (for example to build later with a chosen libtorch), and
+// DAS_BUILD_DIR to build somewhere else than build/ (a second build against another libtorch; load
+// it with DAS_ADDON_PATH=<dir>/Release/das_torch.node).
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +33,7 @@ const jobs = Number(process.env.DAS_BUILD_JOBS) || Math.max(1, Math.min(os.avail
 const require = createRequire(import.meta.url);
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const args = [cmakeJs, 'compile', '--parallel', String(jobs), `--CDTorch_DIR=${libtorch.cmakeDir}`, `--CDDAS_TORCH_SOURCE=${libtorch.source}`];
+if (process.env.DAS_BUILD_DIR) args.push('--out', path.resolve(process.env.DAS_BUILD_DIR));
 if (process.env.DAS_DEBUG_BUILD === '1') args.push('--debug');
 // ccache (when CMakeLists.txt finds it): paths relative to the checkout, so clones share the cache
 const env = { ...process.env, CCACHE_BASEDIR: process.env.CCACHE_BASEDIR ?? root, CCACHE_NOHASHDIR: process.env.CCACHE_NOHASHDIR ?? '1' };
