@@ -4,7 +4,8 @@
 # compare with Python torch 2.x / transformers / peft, and for the benchmarks' Python peer.
 #
 #   scripts/setup-torch2.sh          .venv/torch2-cpu:  torch 2.13.0+cpu, transformers, peft, safetensors
-#   scripts/setup-torch2.sh --cuda   .venv/torch2-cuda: torch 2.14.1 (CUDA 13 build, nvidia-* wheels), the same packages
+#   scripts/setup-torch2.sh --cuda   .venv/torch2-cuda: torch 2.14.1 (CUDA 13 build with its nvidia-* wheels)
+#                                    and safetensors: for building and linking the addon against CUDA
 #
 # Wheels come from the machine's local wheel index when it has one (/opt/pypi, /opt/wheels: no
 # network used), else from PyPI and download.pytorch.org. DAS_PIP_ARGS replaces the index options;
@@ -62,12 +63,43 @@ if ! resolve=$("${pip[@]}" install --dry-run --no-deps "${pip_args[@]}" "torch==
   exit 3
 fi
 
-echo "setup-torch2: installing torch==$version transformers peft safetensors into $venv"
-"${pip[@]}" install -q "${pip_args[@]}" "torch==$version" transformers peft safetensors
+# (a local "simple" index lists every project; pip warns about each one that it lacks)
+quiet_install() { "${pip[@]}" install -q "${pip_args[@]}" "$@" 2> >(grep -v 'is neither a file nor a directory' >&2); }
 
-"$venv/bin/python" - <<'EOF'
-import torch, transformers, peft, safetensors
-print(f"setup-torch2: ready: torch {torch.__version__} (CUDA {torch.version.cuda or 'none'}), "
-      f"transformers {transformers.__version__}, peft {peft.__version__}, safetensors {safetensors.__version__}")
+if [ "$flavour" = cuda ]; then
+  # The CUDA wheel also requires cuda-bindings and triton, Python-side GPU tools that libtorch and
+  # das-torch do not use (and that wheel mirrors often lack): install torch alone, then the rest of
+  # its requirements (the nvidia-* libraries libtorch_cuda links) without those two. Nothing that
+  # depends on torch is installed after it: pip would swap in another torch whose requirements it
+  # can satisfy.
+  echo "setup-torch2: installing torch==$version and safetensors into $venv"
+  quiet_install --no-deps "torch==$version"
+  mapfile -t requirements < <("$venv/bin/python" - <<'PY'
+import importlib.metadata as metadata
+from pip._vendor.packaging.requirements import Requirement
+for line in metadata.requires("torch") or []:
+    requirement = Requirement(line)
+    if requirement.name in ("cuda-bindings", "triton"):
+        continue
+    if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+        requirement.marker = None
+        print(requirement)
+PY
+)
+  quiet_install "${requirements[@]}" safetensors
+else
+  echo "setup-torch2: installing torch==$version transformers peft safetensors into $venv"
+  quiet_install "torch==$version" transformers peft safetensors
+fi
+
+"$venv/bin/python" - "$version" <<'EOF'
+import importlib.metadata as metadata, sys
+import torch
+# a wheel's __version__ may add a local tag (2.14.1 -> 2.14.1+cu130)
+if torch.__version__ != sys.argv[1] and ("+" in sys.argv[1] or torch.__version__.split("+")[0] != sys.argv[1]):
+    sys.exit(f"setup-torch2: expected torch {sys.argv[1]} but {torch.__version__} got installed")
+found = ", ".join(f"{name} {metadata.version(name)}" for name in ("transformers", "peft", "safetensors")
+                  if any(d.metadata["Name"] == name for d in metadata.distributions()))
+print(f"setup-torch2: ready: torch {torch.__version__} (CUDA {torch.version.cuda or 'none'}), {found}")
 EOF
-echo "  build the addon against it:  DAS_PYTHON=$venv/bin/python DAS_BUILD_DIR=build-torch2 npm run build:native"
+echo "  build the addon against it:  DAS_PYTHON=$venv/bin/python DAS_BUILD_DIR=build-torch2-$flavour npm run build:native"

@@ -9,6 +9,7 @@ import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, N
 import { callAsync, callSync } from '../native/call.js';
 import { normalizeDevice } from '../native/runtime.js';
 import { validateMeterConfig, type MeterConfig } from './meter-config.js';
+import { nativePrecisionOptions, validatePrecision, type GradScalerOptions, type Precision } from './precision.js';
 import { validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
 import { validateViltConfig, type ViltConfig } from './vilt-config.js';
 
@@ -37,6 +38,21 @@ export interface ModelOptions {
   device?: string;
   /** Seeds the initialisation of adapters and heads. Default 0. */
   seed?: number;
+  /**
+   * Compute precision of forward passes: 'fp32' (default), 'bf16' (autocast; CPU and CUDA) or
+   * 'fp16' (autocast with dynamic gradient scaling; CUDA only). Weights and optimizer state stay fp32.
+   */
+  precision?: Precision;
+  /** Dynamic gradient scaling settings (fp16 uses it by default). */
+  gradScaler?: GradScalerOptions;
+}
+
+/** What an optimizer step did. */
+export interface OptimizerStepResult {
+  /** False when fp16 gradients overflowed: the update was skipped and the gradient scale lowered. */
+  applied: boolean;
+  /** The gradient scale for the next step (1 without gradient scaling). */
+  gradScale: number;
 }
 
 export interface ParameterCounts {
@@ -73,6 +89,10 @@ export class Model<A extends Architecture = Architecture> {
   private constructor(
     readonly architecture: A,
     readonly config: Readonly<ConfigByArchitecture[A]>,
+    /** The compute precision of forward passes. */
+    readonly precision: Precision,
+    /** Dynamic gradient scaling is on (fp16 by default). */
+    readonly gradScaling: boolean,
     private readonly native: NativeModel,
   ) {}
 
@@ -83,8 +103,11 @@ export class Model<A extends Architecture = Architecture> {
     const device = normalizeDevice(options.device ?? 'cpu');
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
+    const precision = validatePrecision(options.precision ?? 'fp32', device);
+    const precisionOptions = nativePrecisionOptions(precision, options.gradScaler);
     const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed));
-    return new Model<A>(architecture, Object.freeze(checked), native);
+    callSync(() => native.configurePrecision(precisionOptions));
+    return new Model<A>(architecture, Object.freeze(checked), precision, precisionOptions.gradScaling ?? precision === 'fp16', native);
   }
 
   /** Runs `work` after every operation queued before it. */
@@ -126,13 +149,16 @@ export class Model<A extends Architecture = Architecture> {
     callSync(() => this.native.configureOptimizer(config));
   }
 
-  /** Forward + backward with `skip` replaced by skip adapters; `lossScale` = 1 / accumulation steps. */
-  trainStep(batch: NativeBatch, options: { skip?: readonly string[]; lossScale?: number } = {}): Promise<NativeStepResult> {
+  /**
+   * Forward + backward with `skip` replaced by skip adapters; gradients add up until optimizerStep.
+   * `accumulationWeight` weighs this micro-batch's loss: 1 / micro-batches per optimizer step.
+   */
+  trainStep(batch: NativeBatch, options: { skip?: readonly string[]; accumulationWeight?: number } = {}): Promise<NativeStepResult> {
     validateBatch(batch);
     const skip = validateSkip(options.skip ?? []);
-    const scale = options.lossScale ?? 1;
-    if (!(scale > 0)) throw invalidArgument('lossScale', 'a positive number', scale);
-    return this.queue(() => callAsync(() => this.native.trainStep(batch, skip, scale)));
+    const weight = options.accumulationWeight ?? 1;
+    if (!(weight > 0 && weight <= 1)) throw invalidArgument('accumulationWeight', 'a number in (0, 1]', weight);
+    return this.queue(() => callAsync(() => this.native.trainStep(batch, skip, weight)));
   }
 
   evalStep(batch: NativeBatch, options: { skip?: readonly string[]; logits?: boolean } = {}): Promise<NativeStepResult> {
@@ -141,7 +167,8 @@ export class Model<A extends Architecture = Architecture> {
     return this.queue(() => callAsync(() => this.native.evalStep(batch, skip, options.logits ?? false)));
   }
 
-  optimizerStep(lr: number): Promise<void> {
+  /** One AdamW update of the trainable parameters (skipped when fp16 gradients overflowed), then zeroes gradients. */
+  optimizerStep(lr: number): Promise<OptimizerStepResult> {
     if (!Number.isFinite(lr) || lr < 0) throw invalidArgument('lr', 'a finite number >= 0', lr);
     return this.queue(() => callAsync(() => this.native.optimizerStep(lr)));
   }

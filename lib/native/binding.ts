@@ -20,8 +20,24 @@ export interface NativeRuntimeInfo {
     cmakeDir: string;
     mkldnn: boolean;
     parallelBackend: string;
+    /** Attention runs through scaled_dot_product_attention (libtorch >= 2.0) rather than the explicit path. */
+    fusedAttention: boolean;
   };
-  cuda: { built: boolean; available: boolean; deviceCount: number };
+  cuda: {
+    /** libtorch has CUDA compiled in (whether or not a GPU is visible). */
+    built: boolean;
+    available: boolean;
+    deviceCount: number;
+    /** The loaded libtorch_cuda ("" without CUDA). */
+    library: string;
+    /** The CUDA runtime, cuDNN and NCCL that libtorch uses ("" when not built in / not loaded). */
+    runtimeVersion: string;
+    cudnnVersion: string;
+    ncclVersion: string;
+    /** False for builds made without the CUDA headers (node-gyp), which cannot list device details. */
+    deviceDetails: boolean;
+    devices: { name: string; capability: string; memoryBytes: number; fastBf16: boolean }[];
+  };
   blas: { vendor: string; library: string; detail: string; threading: string; threads: number; builtWith: string };
   threads: { intraOp: number; interOp: number };
   build: { system: string; compiler: string; type: string; cxx11Abi: boolean; napiVersion: number };
@@ -61,9 +77,19 @@ export interface NativeModel {
   /** [sync] */ parameters(): NativeParameterInfo[];
   /** [sync] */ device(): string;
   /** [sync] */ configureOptimizer(options: { weightDecay: number; beta1: number; beta2: number; eps: number; headLrMultiplier: number }): void;
-  /** [async] forward + backward in train mode; gradients accumulate */ trainStep(batch: NativeBatch, skip: string[], lossScale: number): Promise<NativeStepResult>;
+  /** [sync] autocast dtype of forward passes and fp16 gradient scaling */ configurePrecision(options: {
+    precision: 'fp32' | 'bf16' | 'fp16';
+    gradScaling?: boolean;
+    initScale?: number;
+    growthFactor?: number;
+    backoffFactor?: number;
+    growthInterval?: number;
+  }): void;
+  /** [async] forward + backward in train mode; gradients accumulate */ trainStep(batch: NativeBatch, skip: string[], accumulationWeight: number): Promise<NativeStepResult>;
   /** [async] forward in eval mode, no autograd */ evalStep(batch: NativeBatch, skip: string[], wantLogits: boolean): Promise<NativeStepResult>;
-  /** [async] AdamW update at `lr` (times group multipliers), then zero gradients */ optimizerStep(lr: number): Promise<void>;
+  /** [async] unscale/check fp16 gradients, AdamW update at `lr` (times group multipliers) unless they overflowed, zero gradients */ optimizerStep(
+    lr: number,
+  ): Promise<{ applied: boolean; gradScale: number }>;
   /** [async] */ loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained' | 'trainable' | 'all'): Promise<NativeLoadReport>;
   /** [async] read natively, no JS copies */ loadCheckpoint(path: string, strict: boolean, expect: 'pretrained' | 'trainable' | 'all'): Promise<NativeLoadReport>;
   /** [async] */ state(which: 'trainable' | 'all'): Promise<Record<string, HostTensor>>;
@@ -96,6 +122,7 @@ export interface NativeBinding {
   /** [sync] */ runtimeInfo(): NativeRuntimeInfo;
   /** [sync] */ setNumThreads(threads: number): void;
   /** [sync] "cuda" -> "cuda:0"; throws when the device does not exist here. */ normalizeDevice(spec: string): string;
+  /** [sync] scaled_dot_product_attention on/off (libtorch >= 2.0); returns whether it is now used. */ setFusedAttention(enabled: boolean): boolean;
   /** [async] copy to `device` (converting to `dtype`) and back. */
   echoTensor(tensor: HostTensor, device: string, dtype: DType | null): Promise<HostTensor>;
   /** [async] */ matmul(a: HostTensor, b: HostTensor, device: string): Promise<HostTensor>;

@@ -13,6 +13,8 @@ import { TextTokenizer } from '../data/tokenizer.js';
 import { DasError, invalidArgument } from '../errors.js';
 import { loadAdapters } from '../models/adapter-checkpoint.js';
 import type { Architecture, Model } from '../models/model.js';
+import { runPrecision, validatePrecision, type Precision } from '../models/precision.js';
+import { normalizeDevice } from '../native/runtime.js';
 import { checkArchitecture, describeCheckpoint, loadPretrained, type CheckpointDescription } from '../models/pretrained-any.js';
 import type { NativeBatch } from '../native/binding.js';
 import { imageTransform, tokenizerSettings } from '../train/run-model.js';
@@ -37,6 +39,8 @@ export interface PredictOptions {
   /** Default 16. */
   batchSize?: number;
   device?: string;
+  /** Compute precision (fp32, bf16; fp16 on CUDA). Default: the run's with `run`, else fp32. */
+  precision?: Precision;
   /** tokenizer.json; default beside the checkpoint, else the run's. */
   tokenizer?: string;
   onProgress?: (done: number, total: number) => void;
@@ -104,7 +108,8 @@ async function loadForPrediction(options: PredictOptions, { task, numAnswers }: 
     const runDir = RunDir.open(options.run);
     const config = runDir.readConfig<ResolvedRunConfig>();
     if (config.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${options.run} is a run of a ${config.architecture} model, not ${architecture}`);
-    const { model } = await loadPretrained(architecture, checkpoint, { task: config.task, device, numAnswers: config.numAnswers });
+    const precision = options.precision ?? runPrecision(config);
+    const { model } = await loadPretrained(architecture, checkpoint, { task: config.task, device, precision, numAnswers: config.numAnswers });
     const adapters = fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
     const sidecar = await loadAdapters(model, adapters).catch(async (error: unknown) => {
       await model.dispose();
@@ -113,11 +118,11 @@ async function loadForPrediction(options: PredictOptions, { task, numAnswers }: 
     return { model, skipped: sidecar.skipped, labels: [runDir.readLabels(), FIXED_TASK_LABELS[config.task]], tokenizer: config.tokenizer };
   }
   if (exported) {
-    const { model } = await loadPretrained(architecture, checkpoint, { task: exported.task, device });
+    const { model } = await loadPretrained(architecture, checkpoint, { task: exported.task, device, precision: options.precision });
     return { model, skipped: exported.skipped, labels: [id2label(json), FIXED_TASK_LABELS[exported.task]] };
   }
   // the published model as it is: no adapters at all
-  const { model, report } = await loadPretrained(architecture, checkpoint, { task, numAnswers, device, withoutAdapters: true });
+  const { model, report } = await loadPretrained(architecture, checkpoint, { task, numAnswers, device, precision: options.precision, withoutAdapters: true });
   const heads = new Set(model.parameters().filter((p) => p.head).map((p) => p.name));
   // a retrieval rank head starts from the matching head's positive row, as the original zero-shot retrieval scores
   const fromItm = (name: string) => name.startsWith('rank_output.') && report.loaded.some((n) => n.startsWith('itm_score.'));
@@ -191,13 +196,16 @@ export async function predict(options: PredictOptions): Promise<PredictResult> {
   if (!(options.architecture in MODEL_NAMES)) throw invalidArgument('architecture', Object.keys(MODEL_NAMES).join(', '), options.architecture);
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batch size', 'a positive integer', batchSize);
+  // the device and precision first: a machine that cannot run them needs no checkpoint read to say so
+  const device = normalizeDevice(options.device ?? 'cpu');
+  if (options.precision !== undefined) validatePrecision(options.precision, device);
   const described = describeCheckpoint(options.checkpoint);
   checkArchitecture(options.architecture, options.checkpoint, described);
   const head = await headOf(options, described);
   const { task } = head;
   const fields = inputFields(options.architecture, task);
   const inputs = typeof options.input === 'string' ? readPredictInputs(options.input, fields) : options.input.map((input, i) => checkPredictInput(input, `input ${i + 1}`, fields));
-  const loaded = await loadForPrediction(options, head, described);
+  const loaded = await loadForPrediction({ ...options, device }, head, described);
   const { model, skipped } = loaded;
   const transform = imageTransform(model);
   const preparer = transform ? createImagePreparer() : undefined;

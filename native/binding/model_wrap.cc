@@ -133,6 +133,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::Parameters>>("parameters"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Device>>("device"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::ConfigureOptimizer>>("configureOptimizer"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::ConfigurePrecision>>("configurePrecision"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::TrainStep>>("trainStep"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::EvalStep>>("evalStep"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::OptimizerStep>>("optimizerStep"),
@@ -255,13 +256,29 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return info.Env().Undefined();
   }
 
-  // [async] trainStep(batch, skip: string[], lossScale: number): Promise<StepResult>
+  // [sync] configurePrecision({ precision, gradScaling?, initScale?, growthFactor?, backoffFactor?, growthInterval? })
+  Napi::Value ConfigurePrecision(const Napi::CallbackInfo& info) {
+    const Napi::Object options = ObjectArg(info, 0, "precision options");
+    const Napi::Value name = options.Get("precision");
+    if (!name.IsString()) throw Napi::TypeError::New(info.Env(), "Expected 'fp32', 'bf16' or 'fp16' for precision");
+    engine::PrecisionConfig config;
+    config.precision = engine::ParsePrecision(name.As<Napi::String>().Utf8Value());
+    if (options.Get("gradScaling").IsBoolean()) config.grad_scaling = options.Get("gradScaling").As<Napi::Boolean>().Value();
+    if (options.Has("initScale")) config.scaler.init_scale = NumberField(options, "initScale", "gradient scaler");
+    if (options.Has("growthFactor")) config.scaler.growth_factor = NumberField(options, "growthFactor", "gradient scaler");
+    if (options.Has("backoffFactor")) config.scaler.backoff_factor = NumberField(options, "backoffFactor", "gradient scaler");
+    if (options.Has("growthInterval")) config.scaler.growth_interval = IntField(options, "growthInterval", "gradient scaler");
+    R().ConfigurePrecision(config);
+    return info.Env().Undefined();
+  }
+
+  // [async] trainStep(batch, skip: string[], accumulationWeight: number): Promise<StepResult>
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     models::Batch batch = DecodeBatch(info[0]);
     std::vector<std::string> skip = StringList(info[1], "skip");
-    const double scale = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 1.0;
+    const double weight = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 1.0;
     return Queue<engine::StepResult>(
-        info, "das.trainStep", [batch, skip, scale](engine::ModelRunner& r) { return r.TrainStep(batch, skip, scale); }, StepResultToJs);
+        info, "das.trainStep", [batch, skip, weight](engine::ModelRunner& r) { return r.TrainStep(batch, skip, weight); }, StepResultToJs);
   }
 
   // [async] evalStep(batch, skip: string[], wantLogits: boolean): Promise<StepResult>
@@ -273,11 +290,18 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         info, "das.evalStep", [batch, skip, logits](engine::ModelRunner& r) { return r.EvalStep(batch, skip, logits); }, StepResultToJs);
   }
 
-  // [async] optimizerStep(lr: number): Promise<void>
+  // [async] optimizerStep(lr: number): Promise<{ applied: boolean, gradScale: number }>
   Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for lr");
     const double lr = info[0].As<Napi::Number>().DoubleValue();
-    return QueueVoid(info, "das.optimizerStep", [lr](engine::ModelRunner& r) { r.OptimizerStep(lr); });
+    return Queue<engine::OptimizerStepResult>(
+        info, "das.optimizerStep", [lr](engine::ModelRunner& r) { return r.OptimizerStep(lr); },
+        [](Napi::Env env, engine::OptimizerStepResult& result) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("applied", result.applied);
+          out.Set("gradScale", result.grad_scale);
+          return out;
+        });
   }
 
   // [async] loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained'|'trainable'|'all'): Promise<LoadReport>

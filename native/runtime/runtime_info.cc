@@ -63,9 +63,11 @@ RuntimeInfo CollectRuntimeInfo() {
   info.torch_library = LoadedTorchLibrary();
   info.torch_found_via = DAS_TORCH_SOURCE;
   info.torch_cmake_dir = DAS_TORCH_CMAKE_DIR;
-  info.cuda_built = at::hasCUDA();
+  info.cuda_library = LoadedTorchCudaLibrary();
+  info.cuda_built = !info.cuda_library.empty() || at::hasCUDA();
   info.cuda_available = torch::cuda::is_available();
   info.cuda_device_count = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+  if (info.cuda_built) info.cuda_libraries = CollectCudaLibraries(config, info.cuda_available);
   info.mkldnn = at::hasMKLDNN();
   info.parallel_backend = FirstLineContaining(at::get_parallel_info(), "ATen parallel backend: ");
   UseGlobalThreadCountOnThisThread();

@@ -1,8 +1,9 @@
 /** The options search and train share, and their translation into RunOptions. */
 import { Option, type Command } from 'commander';
+import type { Precision } from '../../models/precision.js';
 import type { RunOptions } from '../../train/runs.js';
 import type { Arch, Task } from '../../train/task-settings.js';
-import { ARCHITECTURES, integer, positiveNumber, TASKS } from '../options.js';
+import { ARCHITECTURES, integer, positiveNumber, precisionOption, TASKS } from '../options.js';
 
 export interface RunFlags {
   model: Arch;
@@ -12,6 +13,7 @@ export interface RunFlags {
   out?: string;
   resume?: boolean;
   device: string;
+  precision?: Precision;
   seed: number;
   lr?: number;
   epochs?: number;
@@ -34,6 +36,7 @@ export function addRunOptions(command: Command, help: { epochsHelp: string }): C
     .option('--effective-batch <n>', 'examples per optimizer step (gradient accumulation); default per model and task', integer(1))
     .option('--seed <n>', 'seeds data order, initialisation, dropout and the policy', integer(0), 0)
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
+    .addOption(precisionOption('compute precision: fp32 (default), bf16 (autocast; CPU and CUDA) or fp16 (autocast + gradient scaling; CUDA only); --resume keeps the run\'s'))
     .option('--tokenizer <file>', 'tokenizer.json (default: beside the checkpoint)')
     .option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints (default 50)', integer(1))
     .option('--out <run-dir>', 'run directory (default runs/<mode>-<model>-<task>-<time>)')
@@ -50,6 +53,7 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     out: flags.out,
     resume: flags.resume,
     device: flags.device,
+    precision: flags.precision,
     seed: flags.seed,
     lr: flags.lr,
     epochs: flags.epochs,
