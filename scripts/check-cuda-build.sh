@@ -39,7 +39,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import torch, sys; sy
 fi
 
 say "building $addon against $("$venv/bin/python" -c 'import torch; print(f"torch {torch.__version__}, CUDA {torch.version.cuda}")')"
-DAS_PYTHON="$venv/bin/python" DAS_BUILD_DIR="$build" npm run -s build:native
+DAS_PYTHON="$PWD/$venv/bin/python" DAS_BUILD_DIR="$build" npm run -s build:native
 [ -d dist ] || npm run -s build:ts
 
 fail() { say "FAILED: $*"; exit 1; }

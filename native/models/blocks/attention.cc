@@ -31,6 +31,7 @@ std::atomic<bool> fused_attention{true};
 #else
 std::atomic<bool> fused_attention{false};
 #endif
+thread_local bool explicit_on_this_thread = false;
 
 at::Tensor ExplicitAttention(const at::Tensor& qh, const at::Tensor& kh, const at::Tensor& vh, const at::Tensor& additive_mask, double p) {
   at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2)) * (1.0 / std::sqrt(static_cast<double>(qh.size(-1))));
@@ -52,13 +53,17 @@ bool SetFusedAttention(bool enabled) {
 
 bool FusedAttentionInUse() { return fused_attention.load(); }
 
+ExplicitAttentionScope::ExplicitAttentionScope() : previous_(explicit_on_this_thread) { explicit_on_this_thread = true; }
+
+ExplicitAttentionScope::~ExplicitAttentionScope() { explicit_on_this_thread = previous_; }
+
 at::Tensor Attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads, const at::Tensor& additive_mask,
                   double dropout, bool training) {
   const at::Tensor qh = SplitHeads(q, heads), kh = SplitHeads(k, heads), vh = SplitHeads(v, heads);
   const double p = training ? dropout : 0.0;
   at::Tensor context;
 #if TORCH_VERSION_MAJOR >= 2
-  if (fused_attention.load()) {
+  if (fused_attention.load() && !explicit_on_this_thread) {
     // flash / memory-efficient kernels where libtorch has them for this device and dtype
     context = at::scaled_dot_product_attention(qh, kh, vh, additive_mask.defined() ? c10::optional<at::Tensor>(additive_mask) : c10::nullopt, p);
   }

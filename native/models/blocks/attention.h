@@ -28,6 +28,19 @@ constexpr double kMaskedScore = -32768.0;
 bool SetFusedAttention(bool enabled);
 bool FusedAttentionInUse();
 
+// Runs attention on this thread through the explicit path while alive: libtorch's profiler counts
+// the FLOPs of its matrix products, not those of the fused kernels.
+class ExplicitAttentionScope {
+ public:
+  ExplicitAttentionScope();
+  ~ExplicitAttentionScope();
+  ExplicitAttentionScope(const ExplicitAttentionScope&) = delete;
+  ExplicitAttentionScope& operator=(const ExplicitAttentionScope&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // softmax(q k^T / sqrt(d) + mask) v over `heads` heads; q [B, Tq, H*D], k/v [B, Tk, H*D].
 at::Tensor Attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads, const at::Tensor& additive_mask,
                   double dropout, bool training);
