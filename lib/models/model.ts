@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
-import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
+import { resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import type { NativeArchitectureDescriptor, NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { callAsync, callSync } from '../native/call.js';
 import { normalizeDevice } from '../native/runtime.js';
 import { validateMeterConfig, type MeterConfig } from './meter-config.js';
@@ -38,6 +39,8 @@ export interface ModelOptions {
   device?: string;
   /** Seeds the initialisation of adapters and heads. Default 0. */
   seed?: number;
+  /** The parameter-efficient method: what is attached and what trains. Default das. */
+  method?: MethodConfig | MethodName;
   /**
    * Compute precision of forward passes: 'fp32' (default), 'bf16' (autocast; CPU and CUDA) or
    * 'fp16' (autocast with dynamic gradient scaling; CUDA only). Weights and optimizer state stay fp32.
@@ -89,6 +92,8 @@ export class Model<A extends Architecture = Architecture> {
   private constructor(
     readonly architecture: A,
     readonly config: Readonly<ConfigByArchitecture[A]>,
+    /** The method the model was built with (every option resolved). */
+    readonly method: Readonly<MethodConfig>,
     /** The compute precision of forward passes. */
     readonly precision: Precision,
     /** Dynamic gradient scaling is on (fp16 by default). */
@@ -105,9 +110,10 @@ export class Model<A extends Architecture = Architecture> {
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
     const precision = validatePrecision(options.precision ?? 'fp32', device);
     const precisionOptions = nativePrecisionOptions(precision, options.gradScaler);
-    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed));
-    callSync(() => native.configurePrecision(precisionOptions));
-    return new Model<A>(architecture, Object.freeze(checked), precision, precisionOptions.gradScaling ?? precision === 'fp16', native);
+    const method = resolveMethod(options.method);
+    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method, precisionOptions));
+    const gradScaling = precisionOptions.gradScaling ?? precision === 'fp16';
+    return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), precision, gradScaling, native);
   }
 
   /** Runs `work` after every operation queued before it. */
@@ -128,6 +134,11 @@ export class Model<A extends Architecture = Architecture> {
 
   parameters(): NativeParameterInfo[] {
     return callSync(() => this.native.parameters());
+  }
+
+  /** Layers, scopes and attachment points (the same as describeArchitecture for this configuration). */
+  describe(): NativeArchitectureDescriptor {
+    return callSync(() => this.native.describe());
   }
 
   parameterCounts(): ParameterCounts {
@@ -210,7 +221,7 @@ export class Model<A extends Architecture = Architecture> {
 
   /**
    * Makes exactly `names` trainable (e.g. pre-training a small model from scratch), or restores the
-   * DAS split (adapters, heads, ...) with null. Call configureOptimizer afterwards.
+   * method's split with null. Call configureOptimizer afterwards.
    */
   setTrainable(names: readonly string[] | null): void {
     if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);

@@ -5,6 +5,7 @@
  * dynamically so that small gradients survive, and needs a CUDA device.
  */
 import { DasError, invalidArgument } from '../errors.js';
+import type { NativePrecisionOptions } from '../native/binding.js';
 
 export const PRECISIONS = ['fp32', 'bf16', 'fp16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
@@ -45,15 +46,8 @@ export function validatePrecision(value: unknown, device: string): Precision {
   return value;
 }
 
-/** The options the addon's configurePrecision takes. */
-export function nativePrecisionOptions(precision: Precision, scaler: GradScalerOptions = {}): {
-  precision: Precision;
-  gradScaling?: boolean;
-  initScale?: number;
-  growthFactor?: number;
-  backoffFactor?: number;
-  growthInterval?: number;
-} {
+/** The precision options of the addon's createModel, checked. */
+export function nativePrecisionOptions(precision: Precision, scaler: GradScalerOptions = {}): NativePrecisionOptions {
   const { enabled, ...numbers } = scaler;
   if (enabled !== undefined && typeof enabled !== 'boolean') throw invalidArgument('gradScaler.enabled', 'a boolean', enabled);
   const checks: [keyof typeof numbers, (v: number) => boolean, string][] = [

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "binding/addon_data.h"
+#include "binding/architecture_js.h"
 #include "binding/async_task.h"
 #include "binding/guarded.h"
 #include "binding/host_tensor.h"
@@ -76,6 +77,24 @@ Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape) {
   return array;
 }
 
+// { precision, gradScaling?, initScale?, growthFactor?, backoffFactor?, growthInterval? }; undefined = fp32.
+engine::PrecisionConfig DecodePrecision(const Napi::Value& value) {
+  engine::PrecisionConfig config;
+  if (value.IsUndefined()) return config;
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected an object of precision options");
+  const Napi::Object options = value.As<Napi::Object>();
+  const Napi::Value name = options.Get("precision");
+  if (!name.IsString()) throw Napi::TypeError::New(value.Env(), "Expected 'fp32', 'bf16' or 'fp16' for precision");
+  config.precision = engine::ParsePrecision(name.As<Napi::String>().Utf8Value());
+  if (options.Get("gradScaling").IsBoolean()) config.grad_scaling = options.Get("gradScaling").As<Napi::Boolean>().Value();
+  if (options.Has("initScale")) config.scaler.init_scale = NumberField(options, "initScale", "gradient scaler");
+  if (options.Has("growthFactor")) config.scaler.growth_factor = NumberField(options, "growthFactor", "gradient scaler");
+  if (options.Has("backoffFactor")) config.scaler.backoff_factor = NumberField(options, "backoffFactor", "gradient scaler");
+  if (options.Has("growthInterval")) config.scaler.growth_interval = IntField(options, "growthInterval", "gradient scaler");
+  engine::GradScaler check(config.scaler);  // bad settings fail here, on the JS thread
+  return config;
+}
+
 models::LoadExpectation DecodeExpectation(const Napi::Value& value) {
   const std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "pretrained";
   if (name == "all") return models::LoadExpectation::kAll;
@@ -133,7 +152,6 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::Parameters>>("parameters"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Device>>("device"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::ConfigureOptimizer>>("configureOptimizer"),
-                           InstanceMethod<&NativeModel::Call<&NativeModel::ConfigurePrecision>>("configurePrecision"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::TrainStep>>("trainStep"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::EvalStep>>("evalStep"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::OptimizerStep>>("optimizerStep"),
@@ -146,6 +164,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::SetTrainable>>("setTrainable"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::LoadOptimizerState>>("loadOptimizerState"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Counters>>("counters"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::Describe>>("describe"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::MergeLora>>("mergeLora"),
                        });
   }
 
@@ -193,7 +213,17 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return info.Env().Undefined();
   }
 
-  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores the DAS split.
+  // [sync] describe(): ArchitectureDescriptor of this model
+  Napi::Value Describe(const Napi::CallbackInfo& info) { return DescriptorToJs(info.Env(), R().model().Descriptor()); }
+
+  // [async] mergeLora(): Promise<number>  folds every LoRA delta into its projection (export); returns how many
+  Napi::Value MergeLora(const Napi::CallbackInfo& info) {
+    return Queue<int64_t>(
+        info, "das.mergeLora", [](engine::ModelRunner& r) { return r.model().MergeLora(); },
+        [](Napi::Env env, int64_t& merged) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(merged)); });
+  }
+
+  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores the method's split.
   // Reconfigure the optimizer afterwards.
   Napi::Value SetTrainable(const Napi::CallbackInfo& info) {
     if (info[0].IsNull() || info[0].IsUndefined()) R().model().ApplyFreezing();
@@ -210,7 +240,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return StringsToJs(info.Env(), names);
   }
 
-  // [sync] parameters(): { name, shape, numel, trainable, head, decay }[]
+  // [sync] parameters(): { name, shape, numel, trainable, head, decay, role }[]
   Napi::Value Parameters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const auto infos = R().model().Parameters();
@@ -223,6 +253,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       item.Set("trainable", infos[i].trainable);
       item.Set("head", infos[i].head);
       item.Set("decay", infos[i].decay);
+      item.Set("role", models::RoleName(infos[i].role));
       array.Set(static_cast<uint32_t>(i), item);
     }
     return array;
@@ -253,22 +284,6 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     config.eps = NumberField(options, "eps", "optimizer");
     config.head_lr_multiplier = NumberField(options, "headLrMultiplier", "optimizer");
     R().ConfigureOptimizer(config);
-    return info.Env().Undefined();
-  }
-
-  // [sync] configurePrecision({ precision, gradScaling?, initScale?, growthFactor?, backoffFactor?, growthInterval? })
-  Napi::Value ConfigurePrecision(const Napi::CallbackInfo& info) {
-    const Napi::Object options = ObjectArg(info, 0, "precision options");
-    const Napi::Value name = options.Get("precision");
-    if (!name.IsString()) throw Napi::TypeError::New(info.Env(), "Expected 'fp32', 'bf16' or 'fp16' for precision");
-    engine::PrecisionConfig config;
-    config.precision = engine::ParsePrecision(name.As<Napi::String>().Utf8Value());
-    if (options.Get("gradScaling").IsBoolean()) config.grad_scaling = options.Get("gradScaling").As<Napi::Boolean>().Value();
-    if (options.Has("initScale")) config.scaler.init_scale = NumberField(options, "initScale", "gradient scaler");
-    if (options.Has("growthFactor")) config.scaler.growth_factor = NumberField(options, "growthFactor", "gradient scaler");
-    if (options.Has("backoffFactor")) config.scaler.backoff_factor = NumberField(options, "backoffFactor", "gradient scaler");
-    if (options.Has("growthInterval")) config.scaler.growth_interval = IntField(options, "growthInterval", "gradient scaler");
-    R().ConfigurePrecision(config);
     return info.Env().Undefined();
   }
 
@@ -393,7 +408,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
 
-// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number): Promise<NativeModel>
+// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number, method?: object,
+//                     precision?: { precision, gradScaling?, initScale?, ... }): Promise<NativeModel>
 Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected an architecture name");
@@ -402,14 +418,20 @@ Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   if (!info[2].IsString()) throw Napi::TypeError::New(env, "Expected a device string");
   const c10::Device device = ParseDevice(info[2].As<Napi::String>().Utf8Value());
   const uint64_t seed = info[3].IsNumber() ? static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()) : 0;
-  const ModelFactory make = DecodeModelConfig(arch, config_object);
+  const DecodedArchitecture decoded = DecodeModelConfig(arch, config_object);
+  const methods::MethodSpec spec = DecodeMethod(info[4]);
+  const auto method = methods::MakeMethod(spec);  // an unknown method fails here, on the JS thread
+  const auto make = decoded.make;
+  const engine::PrecisionConfig precision = DecodePrecision(info[5]);
+  engine::CheckPrecisionSupported(precision.precision, device);
   AddonData* data = &GetAddonData(env);
   return AsyncTask<RunnerPtr>::Start(
       env, "das.createModel",
-      [make, device, seed] {
+      [make, method, device, seed, precision] {
         torch::manual_seed(seed);  // initialisation of adapters and heads is reproducible
-        auto runner = std::make_shared<engine::ModelRunner>(make());
+        auto runner = std::make_shared<engine::ModelRunner>(make(methods::HooksOf(method)));
         runner->To(device);
+        runner->ConfigurePrecision(precision);
         return runner;
       },
       [data](Napi::Env env, RunnerPtr& runner) -> Napi::Value {

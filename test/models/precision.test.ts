@@ -128,10 +128,10 @@ describe('mixed precision (native)', () => {
     await assert.rejects(Model.create('roberta', TINY_ROBERTA, { precision: 'fp8' as Precision }), /Expected 'fp32', 'bf16', 'fp16' for precision but received "fp8"/);
     // the addon refuses it too, for callers that bypass the TypeScript checks
     const { binding } = loadBinding();
-    const native = await binding.createModel('roberta', TINY_ROBERTA, 'cpu', 0);
-    assert.throws(() => native.configurePrecision({ precision: 'fp16' }), /precision fp16 needs a CUDA device/);
-    assert.throws(() => native.configurePrecision({ precision: 'int8' as 'fp16' }), /Expected 'fp32', 'bf16' or 'fp16' for precision but received 'int8'/);
-    native.dispose();
+    const das = { name: 'das' };
+    assert.throws(() => binding.createModel('roberta', TINY_ROBERTA, 'cpu', 0, das, { precision: 'fp16' }), /precision fp16 needs a CUDA device/);
+    assert.throws(() => binding.createModel('roberta', TINY_ROBERTA, 'cpu', 0, das, { precision: 'int8' as 'fp16' }), /Expected 'fp32', 'bf16' or 'fp16' for precision but received 'int8'/);
+    assert.throws(() => binding.createModel('roberta', TINY_ROBERTA, 'cpu', 0, das, { precision: 'bf16', growthFactor: 0.5 }), /expected initScale > 0, growthFactor > 1/);
   });
 
   it('gradient scaling is exact: a scaled step updates the weights bit for bit like an unscaled one', async () => {
