@@ -11,17 +11,8 @@ import { packageName, packageVersion } from '../package-info.js';
 export interface DoctorReport {
   package: { name: string; version: string };
   node: { version: string; napiVersion: number; platform: string; arch: string };
-  torch: {
-    version: string;
-    headerVersion: string;
-    library: string;
-    foundVia: string;
-    cmakeDir: string;
-    mkldnn: boolean;
-    parallelBackend: string;
-    /** Attention runs through scaled_dot_product_attention (libtorch >= 2.0). */
-    fusedAttention: boolean;
-  };
+  /** `version`: the loaded libtorch's own; the rest as the addon reports it. */
+  torch: { version: string } & Omit<NativeRuntimeInfo['torch'], 'runtimeVersion'>;
   cuda: NativeRuntimeInfo['cuda'];
   /** Whether bf16 (--precision bf16) is fast here. */
   bf16: {

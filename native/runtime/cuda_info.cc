@@ -1,5 +1,7 @@
 #include "runtime/cuda_info.h"
 
+#include "common/strings.h"
+
 #include <dlfcn.h>
 #include <link.h>
 
@@ -14,15 +16,6 @@
 namespace das {
 
 namespace {
-
-// The rest of the line after `prefix` in libtorch's build summary, or "".
-std::string LineValue(const std::string& text, const std::string& prefix) {
-  const auto at = text.find(prefix);
-  if (at == std::string::npos) return "";
-  const auto begin = at + prefix.size();
-  const auto end = text.find_first_of(",\n", begin);
-  return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-}
 
 std::string LoadedNcclVersion() {
   // NCCL is a dependency of libtorch_cuda, so it is loaded when CUDA is; no device is needed to ask.
@@ -56,10 +49,10 @@ CudaLibraries CollectCudaLibraries(const std::string& config, bool cuda_availabl
   CudaLibraries info;
   // "  - CUDA Runtime 13.0" / "  - CuDNN 91400" appear when libtorch_cuda is loaded; the build
   // settings' CUDA_VERSION / CUDNN_VERSION are what it was compiled with.
-  info.runtime = LineValue(config, "CUDA Runtime ");
-  if (info.runtime.empty()) info.runtime = LineValue(config, "CUDA_VERSION=");
-  info.cudnn = LineValue(config, "CuDNN ");
-  if (info.cudnn.empty()) info.cudnn = LineValue(config, "CUDNN_VERSION=");
+  info.runtime = ValueAfter(config, "CUDA Runtime ");
+  if (info.runtime.empty()) info.runtime = ValueAfter(config, "CUDA_VERSION=");
+  info.cudnn = ValueAfter(config, "CuDNN ");
+  if (info.cudnn.empty()) info.cudnn = ValueAfter(config, "CUDNN_VERSION=");
   info.nccl = LoadedNcclVersion();
 #ifdef DAS_WITH_CUDA
   info.device_details = true;

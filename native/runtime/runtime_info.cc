@@ -1,5 +1,7 @@
 #include "runtime/runtime_info.h"
 
+#include "common/strings.h"
+
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -26,16 +28,6 @@ namespace das {
 
 namespace {
 
-// Value of `KEY=value` inside libtorch's comma-separated build summary, or "".
-std::string ConfigValue(const std::string& config, const std::string& key) {
-  const std::string needle = key + "=";
-  const auto start = config.find(needle);
-  if (start == std::string::npos) return "";
-  const auto begin = start + needle.size();
-  const auto end = config.find_first_of(",\n", begin);
-  return config.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-}
-
 std::string FirstLineContaining(const std::string& text, const std::string& needle) {
   const auto at = text.find(needle);
   if (at == std::string::npos) return "";
@@ -58,8 +50,8 @@ RuntimeInfo CollectRuntimeInfo() {
   info.torch_header_version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
                               std::to_string(TORCH_VERSION_PATCH);
   const std::string config = at::show_config();
-  info.torch_runtime_version = ConfigValue(config, "TORCH_VERSION");
-  info.build_blas = ConfigValue(config, "BLAS_INFO");
+  info.torch_runtime_version = ValueAfter(config, "TORCH_VERSION=");
+  info.build_blas = ValueAfter(config, "BLAS_INFO=");
   info.torch_library = LoadedTorchLibrary();
   info.torch_found_via = DAS_TORCH_SOURCE;
   info.torch_cmake_dir = DAS_TORCH_CMAKE_DIR;

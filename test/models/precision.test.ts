@@ -5,6 +5,7 @@ import type { HostTensor } from '../../lib/host-tensor.js';
 import { Model, type Architecture, type ConfigByArchitecture } from '../../lib/models/model.js';
 import type { GradScalerOptions, Precision } from '../../lib/models/precision.js';
 import { ROBERTA_BASE, type RobertaConfig } from '../../lib/models/roberta-config.js';
+import { resolveMethod } from '../../lib/methods/index.js';
 import { loadBinding } from '../../lib/native/binding.js';
 import { manualSeed, runtimeInfo } from '../../lib/native/runtime.js';
 import { randomFloat32 } from '../support/tensors.js';
@@ -128,7 +129,7 @@ describe('mixed precision (native)', () => {
     await assert.rejects(Model.create('roberta', TINY_ROBERTA, { precision: 'fp8' as Precision }), /Expected 'fp32', 'bf16', 'fp16' for precision but received "fp8"/);
     // the addon refuses it too, for callers that bypass the TypeScript checks
     const { binding } = loadBinding();
-    const das = { name: 'das' };
+    const das = resolveMethod('das');
     assert.throws(() => binding.createModel('roberta', TINY_ROBERTA, 'cpu', 0, das, { precision: 'fp16' }), /precision fp16 needs a CUDA device/);
     assert.throws(() => binding.createModel('roberta', TINY_ROBERTA, 'cpu', 0, das, { precision: 'int8' as 'fp16' }), /Expected 'fp32', 'bf16' or 'fp16' for precision but received 'int8'/);
     assert.throws(() => binding.createModel('roberta', TINY_ROBERTA, 'cpu', 0, das, { precision: 'bf16', growthFactor: 0.5 }), /expected initScale > 0, growthFactor > 1/);
