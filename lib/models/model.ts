@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
-import { resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import { checkMethod, resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import { describeArchitecture } from './architecture.js';
 import type { NativeArchitectureDescriptor, NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { callAsync, callSync } from '../native/call.js';
 import { normalizeDevice } from '../native/runtime.js';
@@ -111,6 +112,7 @@ export class Model<A extends Architecture = Architecture> {
     const precision = validatePrecision(options.precision ?? 'fp32', device);
     const precisionOptions = nativePrecisionOptions(precision, options.gradScaler);
     const method = resolveMethod(options.method);
+    checkMethod(method, describeArchitecture(architecture, checked));
     const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method, precisionOptions));
     const gradScaling = precisionOptions.gradScaling ?? precision === 'fp16';
     return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), precision, gradScaling, native);
@@ -226,6 +228,14 @@ export class Model<A extends Architecture = Architecture> {
   setTrainable(names: readonly string[] | null): void {
     if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);
     callSync(() => this.native.setTrainable(names ? [...names] : null));
+  }
+
+  /**
+   * Folds every LoRA delta into its projection's weight and removes the deltas: the same outputs
+   * (up to rounding) with no extra inference cost. Resolves to how many deltas were merged.
+   */
+  mergeLora(): Promise<number> {
+    return this.queue(() => callAsync(() => this.native.mergeLora()));
   }
 
   /** Frees the model's native memory after the operations already queued; later calls fail. */

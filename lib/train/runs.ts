@@ -15,6 +15,8 @@ import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
 import { runPrecision, validatePrecision, type Precision } from '../models/precision.js';
 import { normalizeDevice } from '../native/runtime.js';
+import { resolveRunMethod } from '../methods/run-method.js';
+import type { MethodConfig, MethodName } from '../methods/index.js';
 import { checkpointLayerNames, exportedSection, loadPretrained } from '../models/pretrained-any.js';
 import { createImagePreparer } from '../data/image-workers.js';
 import type { LoaderConfig } from '../data/loader.js';
@@ -60,6 +62,8 @@ export interface RunOptions {
   checkpointEvery?: number;
   /** VQA: answer vocabulary size (default 3129, VQAv2's). */
   numAnswers?: number;
+  /** The parameter-efficient method (name or { name, ...options }). Default das. */
+  method?: MethodName | Partial<MethodConfig>;
   /** Stops at the next step boundary, leaving a resumable checkpoint. */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
@@ -126,6 +130,8 @@ export interface ResolvedRunConfig {
   maxTextLength: number;
   /** VQA answer vocabulary size when it is not the model's default. */
   numAnswers?: number;
+  /** The method with every option resolved; a run written before methods existed reads as das. */
+  method?: MethodConfig;
   skip?: string[];
   skipSource?: SkipSource;
   search?: { skipNum: number; scope: string; turn?: number; samples?: number; gateLr?: number };
@@ -170,6 +176,22 @@ function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedR
   };
 }
 
+/** The method a run was started with (runs from before methods existed: das). */
+export function runMethod(config: ResolvedRunConfig): MethodConfig {
+  return config.method ?? { name: 'das' };
+}
+
+/** A resume keeps the run's method; asking for another one is refused, naming both. */
+function checkResumeMethod(dir: string, config: ResolvedRunConfig, asked: RunOptions['method']): void {
+  if (asked === undefined) return;
+  const stored = runMethod(config) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(typeof asked === 'string' ? { name: asked } : asked)) {
+    if (JSON.stringify(stored[key]) !== JSON.stringify(value)) {
+      throw new DasError('DAS_INVALID_ARGUMENT', `${dir} was started with method.${key} ${JSON.stringify(stored[key])}; --resume keeps the run's method (asked for ${JSON.stringify(value)})`);
+    }
+  }
+}
+
 function defaultRunDir(mode: string, options: RunOptions): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return path.join('runs', `${mode}-${options.architecture}-${options.task}-${stamp}`);
@@ -186,6 +208,7 @@ function openRun(mode: 'search' | 'train', options: RunOptions, build: () => Res
     if (options.precision !== undefined && options.precision !== precision) {
       throw new DasError('DAS_INVALID_ARGUMENT', `cannot resume ${runDir.dir} in ${options.precision}: it runs in ${precision} (precision in its config.json); leave out --precision to continue it`);
     }
+    checkResumeMethod(runDir.dir, config, options.method);
     return { runDir, config };
   }
   const config = build();
@@ -211,7 +234,7 @@ function loaderSettings(model: Model, tokenizer: TextTokenizer): Omit<LoaderConf
 
 /** The model, tokenizer and data of a run, opened before any work so that a missing file fails first. */
 async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[], precision = runPrecision(config)): Promise<Omit<Setup, 'trainData' | 'valData'> & { datasets: TaskDataset[] }> {
-  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device: config.device, precision, seed: config.seed, numAnswers: config.numAnswers });
+  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device: config.device, precision, seed: config.seed, numAnswers: config.numAnswers, method: runMethod(config) });
   const settings = tokenizerSettings(model);
   config.maxTextLength = settings.maxLength!;
   const tokenizer = await TextTokenizer.load(config.tokenizer, settings);
@@ -242,13 +265,14 @@ function evaluator(config: ResolvedRunConfig, setup: Setup, data = setup.valData
 }
 
 function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
-  return modelCost(model.architecture, model.config, skip).params;
+  return modelCost(model.architecture, model.config, skip, model.method).params;
 }
 
 /** The DAS search: which `skipNum` layers the task needs least. */
 export async function search(options: SearchOptions): Promise<SearchRunResult> {
   const { runDir, config } = openRun('search', options, () => ({
     ...resolveConfig('search', options),
+    method: resolveRunMethod(options.method, { mode: 'search' }),
     search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
   }));
   const setup = await setUp(config, runDir);
@@ -305,7 +329,8 @@ function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skip
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
   const { runDir, config } = openRun('train', options, () => {
     const resolved = resolveConfig('train', options);
-    return { ...resolved, ...chooseSkip(options, resolved.seed) };
+    const chosen = chooseSkip(options, resolved.seed);
+    return { ...resolved, method: resolveRunMethod(options.method, { mode: 'train', skip: chosen.skip }), ...chosen };
   });
   const setup = await setUp(config, runDir);
   try {

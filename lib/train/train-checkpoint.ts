@@ -1,8 +1,8 @@
 /**
  * The checkpoint a run resumes from, in one safetensors file written atomically: every trainable
  * tensor, the optimizer state (with fp16's gradient scale) and libtorch's RNG state as byte tensors,
- * the loop state (step counters, data order, DAS policy state, log line counts, best metric) as JSON
- * metadata, and the precision it was trained in.
+ * and the loop state (step counters, data order, DAS policy state, log line counts, best metric), the
+ * method and the precision it was trained in as JSON metadata.
  */
 import fs from 'node:fs';
 import { DasError } from '../errors.js';
@@ -17,6 +17,7 @@ const OPTIMIZER = 'das.optimizer';
 const RNG = 'das.rng';
 const LOOP = 'das.loop';
 const PRECISION = 'das.precision';
+const METHOD = 'das.method';
 
 export interface LoopState {
   /** Optimizer steps done. */
@@ -35,7 +36,7 @@ export async function saveTrainingCheckpoint(file: string, model: Model, loop: L
   const tensors: Record<string, HostTensor> = await model.state('trainable');
   tensors[OPTIMIZER] = await model.optimizerState();
   tensors[RNG] = rngState();
-  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(loop), [PRECISION]: model.precision });
+  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(loop), [METHOD]: JSON.stringify(model.method), [PRECISION]: model.precision });
 }
 
 /** Restores model tensors, optimizer and RNG; returns the loop state. */
@@ -45,6 +46,9 @@ export async function loadTrainingCheckpoint(file: string, model: Model): Promis
   const { [OPTIMIZER]: optimizer, [RNG]: rng, ...trainable } = checkpoint.tensors;
   const loop = checkpoint.metadata[LOOP];
   if (!optimizer || !rng || !loop) throw new DasError('DAS_CHECKPOINT', `${file} is not a das-torch training checkpoint (no ${OPTIMIZER}, ${RNG} or ${LOOP})`);
+  // checkpoints from before methods existed hold what das trained
+  const method = checkpoint.metadata[METHOD] ?? JSON.stringify({ name: 'das' });
+  if (method !== JSON.stringify(model.method)) throw new DasError('DAS_CHECKPOINT', `${file} was written by method ${method}, not the model's ${JSON.stringify(model.method)}`);
   // checkpoints written before precisions existed are fp32
   const precision = checkpoint.metadata[PRECISION] ?? 'fp32';
   if (precision !== model.precision) {

@@ -4,8 +4,9 @@ import type { Precision } from '../../models/precision.js';
 import type { RunOptions } from '../../train/runs.js';
 import type { Arch, Task } from '../../train/task-settings.js';
 import { ARCHITECTURES, integer, positiveNumber, precisionOption, TASKS } from '../options.js';
+import { addMethodOptions, methodFromFlags, type MethodFlags } from './method-flags.js';
 
-export interface RunFlags {
+export interface RunFlags extends MethodFlags {
   model: Arch;
   checkpoint: string;
   task: Task;
@@ -24,8 +25,8 @@ export interface RunFlags {
   json?: boolean;
 }
 
-export function addRunOptions(command: Command, help: { epochsHelp: string }): Command {
-  return command
+export function addRunOptions(command: Command, help: { epochsHelp: string; methodHelp: string }): Command {
+  command
     .addOption(new Option('--model <arch>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
     .requiredOption('--checkpoint <path>', 'pre-trained weights: a file, or a folder with config.json, weights and tokenizer.json')
     .addOption(new Option('--task <task>', 'downstream task').choices(TASKS).makeOptionMandatory())
@@ -42,6 +43,7 @@ export function addRunOptions(command: Command, help: { epochsHelp: string }): C
     .option('--out <run-dir>', 'run directory (default runs/<mode>-<model>-<task>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--json', 'print the result as one JSON object on the last line of stdout');
+  return addMethodOptions(command, { methodHelp: help.methodHelp });
 }
 
 export function runOptionsFrom(flags: RunFlags): RunOptions {
@@ -61,5 +63,6 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     effectiveBatch: flags.effectiveBatch,
     tokenizer: flags.tokenizer,
     checkpointEvery: flags.checkpointEvery,
+    method: methodFromFlags(flags),
   };
 }
