@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the addon with cmake-js (the primary build): `npm install` runs this, and so can a user
 // whose package manager skipped install scripts: `node node_modules/das-torch/scripts/build-native.mjs`.
-// Set DAS_SKIP_NATIVE_BUILD=1 to skip it (for example to build later with a chosen libtorch).
+// Set DAS_SKIP_NATIVE_BUILD=1 to skip it (for example to build later with a chosen libtorch), and
+// DAS_BUILD_DIR to build somewhere else than build/ (a second build against another libtorch; load
+// it with DAS_ADDON_PATH=<dir>/Release/das_torch.node).
 //
 // On a terminal the compiler output is shown as it comes. Otherwise (npm hides a dependency's
 // install output until it fails; CI logs) the full output goes to build/das-build.log and short
@@ -58,14 +60,15 @@ const jobs = Number(process.env.DAS_BUILD_JOBS) || Math.max(1, Math.min(os.avail
 
 const require = createRequire(import.meta.url);
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-const args = [cmakeJs, 'compile', '--parallel', String(jobs), `--CDTorch_DIR=${libtorch.cmakeDir}`, `--CDDAS_TORCH_SOURCE=${libtorch.source}`];
+const buildDir = path.resolve(root, process.env.DAS_BUILD_DIR || 'build');
+const args = [cmakeJs, 'compile', '--parallel', String(jobs), '--out', buildDir, `--CDTorch_DIR=${libtorch.cmakeDir}`, `--CDDAS_TORCH_SOURCE=${libtorch.source}`];
 if (process.env.DAS_DEBUG_BUILD === '1') args.push('--debug');
 // ccache (when CMakeLists.txt finds it): paths relative to the checkout, so clones share the cache
 const env = { ...process.env, CCACHE_BASEDIR: process.env.CCACHE_BASEDIR ?? root, CCACHE_NOHASHDIR: process.env.CCACHE_NOHASHDIR ?? '1' };
 
 const say = progressSinks();
 const interactive = Boolean(process.stdout.isTTY);
-const logFile = path.join(root, 'build', 'das-build.log');
+const logFile = path.join(buildDir, 'das-build.log');
 const started = Date.now();
 say(
   `das-torch: building the native addon against libtorch from ${libtorch.source}, ${jobs} parallel job(s); ` +

@@ -14,6 +14,7 @@ PACKAGES=(
   libopenblas0-openmp        # fast BLAS: without it libtorch's GEMM runs on reference BLAS (~40x slower)
   libblas3                   # the reference BLAS, kept beside OpenBLAS so tests can check doctor's warning
   python3-torch              # the same libtorch from Python: reference results, benchmarks, checkpoint fixtures
+  python3-venv               # scripts/setup-torch2.sh: a venv with PyTorch 2.x (second build, Python peer in benchmarks)
   nlohmann-json3-dev         # JSON parser (header-only) for safetensors headers
   chromium                   # headless browser: the test that report.html draws its charts
 )

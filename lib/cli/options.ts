@@ -1,5 +1,6 @@
 /** Option parsers shared by the commands: each rejects a bad value with the option's name. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { PRECISIONS } from '../models/precision.js';
 
 export function integer(min: number): (value: string) => number {
   return (value) => {
@@ -27,3 +28,8 @@ export function layerList(value: string): string[] {
 
 export const ARCHITECTURES = ['roberta', 'vilt', 'meter'] as const;
 export const TASKS = ['vqa', 'nlvr2', 'irtr', 'mnli', 'sst2'] as const;
+
+/** --precision, the same on every command that computes. */
+export function precisionOption(help: string): Option {
+  return new Option('--precision <precision>', help).choices(PRECISIONS);
+}

@@ -1,16 +1,31 @@
 /**
  * `das doctor`: what the native side runs on (libtorch, devices, the BLAS really loaded, threads,
- * build) with a measured GEMM rate, and warnings for the set-ups that make everything slow.
+ * build) with a measured GEMM rate, whether bf16 is fast here, and warnings for the set-ups that
+ * make everything slow.
  */
-import { runtimeInfo, timeGemm } from '../native/runtime.js';
+import fs from 'node:fs';
+import { runtimeInfo, timeGemm, type NativeRuntimeInfo } from '../native/runtime.js';
 import { packageName, packageVersion } from '../package-info.js';
 import { cpuBudget } from '../util/cpu-budget.js';
 
 export interface DoctorReport {
   package: { name: string; version: string };
   node: { version: string; napiVersion: number; platform: string; arch: string };
-  torch: { version: string; headerVersion: string; library: string; foundVia: string; cmakeDir: string; mkldnn: boolean; parallelBackend: string };
-  cuda: { built: boolean; available: boolean; deviceCount: number };
+  /** `version`: the loaded libtorch's own; the rest as the addon reports it. */
+  torch: { version: string } & Omit<NativeRuntimeInfo['torch'], 'runtimeVersion'>;
+  cuda: NativeRuntimeInfo['cuda'];
+  /** Whether bf16 (--precision bf16) is fast here. */
+  bf16: {
+    /** The CPU's bf16 instructions, from /proc/cpuinfo: avx512_bf16, amx_bf16 (empty when it has none). */
+    cpuFlags: string[];
+    /** Measured bf16 GEMM rate at gemmSize on the CPU, GFLOP/s, and its ratio to the float32 rate. */
+    cpuGemmGflops: number;
+    cpuSpeedup: number;
+    /** The CPU has bf16 instructions, so bf16 matrix products beat float32 ones. */
+    cpuFast: boolean;
+    /** Every visible GPU computes bf16 at full rate (compute capability >= 8.0); null without a GPU or device details. */
+    gpuFast: boolean | null;
+  };
   blas: {
     /** "openblas", "mkl", "blis", "flexiblas", "bundled" (linked into libtorch), "reference" or "unknown". */
     vendor: string;
@@ -39,9 +54,25 @@ export interface DoctorReport {
 
 const GEMM_SIZE = 512;
 
+/** The CPU's bf16 instruction sets as Linux reports them. */
+export function cpuBf16Flags(cpuinfo = readCpuinfo()): string[] {
+  const flags = new Set((/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1] ?? '').trim().split(/\s+/));
+  return ['avx512_bf16', 'amx_bf16'].filter((flag) => flags.has(flag));
+}
+
+function readCpuinfo(): string {
+  try {
+    return fs.readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export async function doctor(): Promise<DoctorReport> {
   const info = runtimeInfo();
   const gemm = await timeGemm({ n: GEMM_SIZE, iterations: 10, warmup: 3 });
+  const bf16Gemm = await timeGemm({ n: GEMM_SIZE, iterations: 10, warmup: 3, dtype: 'bfloat16' });
+  const cpuFlags = cpuBf16Flags();
   const requested = process.env.DAS_NUM_THREADS ? Number(process.env.DAS_NUM_THREADS) : null;
   const budget = cpuBudget();
   const report: DoctorReport = {
@@ -55,8 +86,16 @@ export async function doctor(): Promise<DoctorReport> {
       cmakeDir: info.torch.cmakeDir,
       mkldnn: info.torch.mkldnn,
       parallelBackend: info.torch.parallelBackend,
+      fusedAttention: info.torch.fusedAttention,
     },
     cuda: info.cuda,
+    bf16: {
+      cpuFlags,
+      cpuGemmGflops: round(bf16Gemm.gflops, 1),
+      cpuSpeedup: round(bf16Gemm.gflops / gemm.gflops, 2),
+      cpuFast: cpuFlags.length > 0,
+      gpuFast: info.cuda.devices.length > 0 ? info.cuda.devices.every((d) => d.fastBf16) : null,
+    },
     blas: { ...info.blas, reference: info.blas.vendor === 'reference', gemmGflops: round(gemm.gflops, 1), gemmSize: GEMM_SIZE },
     threads: { ...info.threads, available: budget.usable, requested, source: budget.source },
     build: { ...info.build, addonPath: info.addonPath },
@@ -93,6 +132,22 @@ export function warningsFor(report: Omit<DoctorReport, 'warnings'>): string[] {
   return warnings;
 }
 
+function cudaRows(cuda: DoctorReport['cuda']): [string, string][] {
+  const rows: [string, string][] = [['  versions', `CUDA runtime ${cuda.runtimeVersion || '?'}, cuDNN ${cuda.cudnnVersion || '-'}, NCCL ${cuda.ncclVersion || '-'}`]];
+  for (const [i, d] of cuda.devices.entries()) {
+    rows.push([`  cuda:${i}`, `${d.name}, compute capability ${d.capability}, ${(d.memoryBytes / 2 ** 30).toFixed(0)} GiB${d.fastBf16 ? ', bf16 tensor cores' : ''}`]);
+  }
+  return rows;
+}
+
+function bf16Summary(bf16: DoctorReport['bf16']): string {
+  const cpu = bf16.cpuFast
+    ? `fast on this CPU (${bf16.cpuFlags.join(', ')})`
+    : 'slow on this CPU (no AVX512-BF16 or AMX: emulated, use fp32)';
+  const gpu = bf16.gpuFast === null ? '' : bf16.gpuFast ? '; fast on the GPU(s)' : '; slow on a GPU older than Ampere (compute capability < 8.0): use fp16';
+  return `${cpu}: GEMM ${bf16.cpuGemmGflops} GFLOP/s, ${bf16.cpuSpeedup}x float32${gpu}`;
+}
+
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
@@ -106,7 +161,10 @@ export function formatDoctor(report: DoctorReport): string {
     ['libtorch', `${torch.version} (${torch.library})`],
     ['  found via', torch.foundVia],
     ['  parallel', `${torch.parallelBackend}, oneDNN ${torch.mkldnn ? 'yes' : 'no'}`],
+    ['  attention', torch.fusedAttention ? 'scaled_dot_product_attention (fused kernels)' : 'explicit softmax(q k^T) v'],
     ['CUDA', cuda.available ? `${cuda.deviceCount} device(s)` : cuda.built ? 'built in, no usable device' : 'not built in (CPU-only libtorch)'],
+    ...(cuda.built ? cudaRows(cuda) : []),
+    ['bf16', bf16Summary(report.bf16)],
     ['BLAS', `${blas.vendor}${blas.reference ? '  <-- SLOW' : ''} (${blas.library})`],
     ['  detail', blas.detail || '-'],
     ['  threading', `${blas.threading || '-'}${blas.threads >= 0 ? `, ${blas.threads} threads` : ''}; libtorch built with BLAS_INFO=${blas.builtWith}`],

@@ -17,6 +17,7 @@ import { checkModelFits } from './memory-estimate.js';
 import { callAsync, callSync } from '../native/call.js';
 import { deviceMemory, normalizeDevice } from '../native/runtime.js';
 import { validateMeterConfig, type MeterConfig } from './meter-config.js';
+import { nativePrecisionOptions, validatePrecision, type GradScalerOptions, type Precision } from './precision.js';
 import { validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
 import { validateViltConfig, type ViltConfig } from './vilt-config.js';
 
@@ -47,6 +48,21 @@ export interface ModelOptions {
   seed?: number;
   /** The parameter-efficient method: what is attached and what trains. Default das. */
   method?: MethodConfig | MethodName;
+  /**
+   * Compute precision of forward passes: 'fp32' (default), 'bf16' (autocast; CPU and CUDA) or
+   * 'fp16' (autocast with dynamic gradient scaling; CUDA only). Weights and optimizer state stay fp32.
+   */
+  precision?: Precision;
+  /** Dynamic gradient scaling settings (fp16 uses it by default). */
+  gradScaler?: GradScalerOptions;
+}
+
+/** What an optimizer step did. */
+export interface OptimizerStepResult {
+  /** False when fp16 gradients overflowed: the update was skipped and the gradient scale lowered. */
+  applied: boolean;
+  /** The gradient scale for the next step (1 without gradient scaling). */
+  gradScale: number;
 }
 
 export interface ParameterCounts {
@@ -87,6 +103,10 @@ export class Model<A extends Architecture = Architecture> {
     readonly config: Readonly<ConfigByArchitecture[A]>,
     /** The method the model was built with (every option resolved). */
     readonly method: Readonly<MethodConfig>,
+    /** The compute precision of forward passes. */
+    readonly precision: Precision,
+    /** Dynamic gradient scaling is on (fp16 by default). */
+    readonly gradScaling: boolean,
     private readonly native: NativeModel,
     /** What a batch of this model holds (checked before every step). */
     readonly batchSpec: BatchSpec,
@@ -99,12 +119,15 @@ export class Model<A extends Architecture = Architecture> {
     const device = normalizeDevice(options.device ?? 'cpu');
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
+    const precision = validatePrecision(options.precision ?? 'fp32', device);
+    const precisionOptions = nativePrecisionOptions(precision, options.gradScaler);
     const method = resolveMethod(options.method);
     checkMethod(method, describeArchitecture(architecture, checked));
     const source = `${{ roberta: 'RoBERTa', vilt: 'ViLT', meter: 'METER' }[architecture]} config`;
     checkModelFits(architecture, checked, { source, device, deviceFree: device === 'cpu' ? null : deviceMemory(device)?.free });
-    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method));
-    return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), native, batchSpec(architecture, checked));
+    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method, precisionOptions));
+    const gradScaling = precisionOptions.gradScaling ?? precision === 'fp16';
+    return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), precision, gradScaling, native, batchSpec(architecture, checked));
   }
 
   /** Runs `work` after every operation queued before it. */
@@ -167,13 +190,17 @@ export class Model<A extends Architecture = Architecture> {
     return this.queue(() => callAsync(() => this.native.configureOptimizer(config)));
   }
 
-  /** Forward + backward with `skip` (default: the model's skipped layers) replaced by skip adapters; `lossScale` = 1 / accumulation steps. */
-  async trainStep(batch: NativeBatch, options: { skip?: readonly string[]; lossScale?: number } = {}): Promise<TrainStepResult> {
+  /**
+   * Forward + backward with `skip` (default: the model's skipped layers) replaced by skip adapters;
+   * gradients add up until optimizerStep. `accumulationWeight` weighs this micro-batch's loss:
+   * 1 / micro-batches per optimizer step.
+   */
+  async trainStep(batch: NativeBatch, options: { skip?: readonly string[]; accumulationWeight?: number } = {}): Promise<TrainStepResult> {
     checkBatch(this.batchSpec, batch, 'train');
     const skip = validateSkip(options.skip ?? this.skipSet);
-    const scale = options.lossScale ?? 1;
-    if (!(scale > 0)) throw invalidArgument('lossScale', 'a positive number', scale);
-    return this.queue(() => callAsync(() => this.native.trainStep(batch, skip, scale) as Promise<TrainStepResult>));
+    const weight = options.accumulationWeight ?? 1;
+    if (!(weight > 0 && weight <= 1)) throw invalidArgument('accumulationWeight', 'a number in (0, 1]', weight);
+    return this.queue(() => callAsync(() => this.native.trainStep(batch, skip, weight) as Promise<TrainStepResult>));
   }
 
   /**
@@ -187,7 +214,8 @@ export class Model<A extends Architecture = Architecture> {
     return this.queue(() => callAsync(() => this.native.evalStep(batch, skip, options.logits ?? false)));
   }
 
-  async optimizerStep(lr: number): Promise<void> {
+  /** One AdamW update of the trainable parameters (skipped when fp16 gradients overflowed), then zeroes gradients. */
+  async optimizerStep(lr: number): Promise<OptimizerStepResult> {
     if (!Number.isFinite(lr) || lr < 0) throw invalidArgument('lr', 'a finite number >= 0', lr);
     return this.queue(() => callAsync(() => this.native.optimizerStep(lr)));
   }

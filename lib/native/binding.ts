@@ -20,8 +20,24 @@ export interface NativeRuntimeInfo {
     cmakeDir: string;
     mkldnn: boolean;
     parallelBackend: string;
+    /** Attention runs through scaled_dot_product_attention (libtorch >= 2.0) rather than the explicit path. */
+    fusedAttention: boolean;
   };
-  cuda: { built: boolean; available: boolean; deviceCount: number };
+  cuda: {
+    /** libtorch has CUDA compiled in (whether or not a GPU is visible). */
+    built: boolean;
+    available: boolean;
+    deviceCount: number;
+    /** The loaded libtorch_cuda ("" without CUDA). */
+    library: string;
+    /** The CUDA runtime, cuDNN and NCCL that libtorch uses ("" when not built in / not loaded). */
+    runtimeVersion: string;
+    cudnnVersion: string;
+    ncclVersion: string;
+    /** False for builds made without the CUDA headers (node-gyp), which cannot list device details. */
+    deviceDetails: boolean;
+    devices: { name: string; capability: string; memoryBytes: number; fastBf16: boolean }[];
+  };
   blas: { vendor: string; library: string; detail: string; threading: string; threads: number; builtWith: string };
   threads: { intraOp: number; interOp: number };
   build: { system: string; compiler: string; type: string; cxx11Abi: boolean; napiVersion: number };
@@ -113,6 +129,15 @@ export interface NativeLoadReport {
 
 export type NativeBatch = Record<string, HostTensor>;
 
+export interface NativePrecisionOptions {
+  precision: 'fp32' | 'bf16' | 'fp16';
+  gradScaling?: boolean;
+  initScale?: number;
+  growthFactor?: number;
+  backoffFactor?: number;
+  growthInterval?: number;
+}
+
 /** One model and its optimizer in the addon. One operation at a time (lib/models/model.ts queues them). */
 export interface NativeModel {
   /** [sync] */ architecture(): string;
@@ -120,9 +145,11 @@ export interface NativeModel {
   /** [sync] as of the last settled call that changed them */ parameters(): NativeParameterInfo[];
   /** [sync] */ device(): string;
   /** [async] a fresh AdamW over the parameters trainable now */ configureOptimizer(options: { weightDecay: number; beta1: number; beta2: number; eps: number; headLrMultiplier: number }): Promise<void>;
-  /** [async] forward + backward in train mode; gradients accumulate */ trainStep(batch: NativeBatch, skip: string[], lossScale: number): Promise<NativeStepResult>;
+  /** [async] forward + backward in train mode; gradients accumulate */ trainStep(batch: NativeBatch, skip: string[], accumulationWeight: number): Promise<NativeStepResult>;
   /** [async] forward in eval mode, no autograd */ evalStep(batch: NativeBatch, skip: string[], wantLogits: boolean): Promise<NativeStepResult>;
-  /** [async] AdamW update at `lr` (times group multipliers), then zero gradients */ optimizerStep(lr: number): Promise<void>;
+  /** [async] unscale/check fp16 gradients, AdamW update at `lr` (times group multipliers) unless they overflowed, zero gradients */ optimizerStep(
+    lr: number,
+  ): Promise<{ applied: boolean; gradScale: number }>;
   /** [async] */ loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained' | 'trainable' | 'all'): Promise<NativeLoadReport>;
   /** [async] read natively, no JS copies */ loadCheckpoint(path: string, strict: boolean, expect: 'pretrained' | 'trainable' | 'all'): Promise<NativeLoadReport>;
   /** [async] */ state(which: 'trainable' | 'all'): Promise<Record<string, HostTensor>>;
@@ -150,8 +177,18 @@ export interface NativeCheckpoint {
 }
 
 export interface NativeBinding {
-  /** [async] `method`: { name, ...options } with every default resolved (lib/methods/) */
-  createModel(architecture: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number, method: object): Promise<NativeModel>;
+  /**
+   * [async] `method`: { name, ...options } with every default resolved (lib/methods/); `precision`:
+   * the forward passes' autocast dtype and fp16's gradient scaling (fp32 when undefined).
+   */
+  createModel(
+    architecture: 'roberta' | 'vilt' | 'meter',
+    config: object,
+    device: string,
+    seed: number,
+    method: object,
+    precision?: NativePrecisionOptions,
+  ): Promise<NativeModel>;
   /** [sync] the layers, scopes and attachment points of a configuration, without building the model */
   describeArchitecture(architecture: 'roberta' | 'vilt' | 'meter', config: object): NativeArchitectureDescriptor;
   /** [sync] seeds libtorch's generators (dropout) */ manualSeed(seed: number): void;
@@ -164,6 +201,7 @@ export interface NativeBinding {
   /** [sync] free and total bytes of a CUDA device; null for the CPU or when the CUDA runtime does not say */
   deviceMemory(device: string): { free: number; total: number } | null;
   /** [sync] "cuda" -> "cuda:0"; throws when the device does not exist here. */ normalizeDevice(spec: string): string;
+  /** [sync] scaled_dot_product_attention on/off (libtorch >= 2.0); returns whether it is now used. */ setFusedAttention(enabled: boolean): boolean;
   /** [async] copy to `device` (converting to `dtype`) and back. */
   echoTensor(tensor: HostTensor, device: string, dtype: DType | null): Promise<HostTensor>;
   /** [async] */ matmul(a: HostTensor, b: HostTensor, device: string): Promise<HostTensor>;

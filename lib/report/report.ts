@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
+import { runPrecision } from '../models/precision.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { readRunSummary, type RunSummary } from './run-summary.js';
 import { lineChart } from './svg-chart.js';
@@ -48,6 +49,7 @@ function tableRows(runs: RunSummary[]): string[][] {
     run.method,
     run.config.architecture,
     run.config.task,
+    runPrecision(run.config),
     run.config.search?.scope ?? 'global',
     String(run.skipped.length),
     performance(run),
@@ -61,12 +63,12 @@ function tableRows(runs: RunSummary[]): string[][] {
     const values = random.map((r) => mainValue(r)!.value);
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-    rows.push(['random sampling (mean ± std)', random[0]!.config.architecture, random[0]!.config.task, 'global', String(random[0]!.skipped.length), `${percent(mean)} ± ${percent(std)} (${mainValue(random[0]!)!.key}, ${values.length} seeds)`, '', '', '', '']);
+    rows.push(['random sampling (mean ± std)', random[0]!.config.architecture, random[0]!.config.task, runPrecision(random[0]!.config), 'global', String(random[0]!.skipped.length), `${percent(mean)} ± ${percent(std)} (${mainValue(random[0]!)!.key}, ${values.length} seeds)`, '', '', '', '']);
   }
   return rows;
 }
 
-const HEADER = ['Method', 'Model', 'Task', 'Candidates', '# skipped', 'Performance', 'Additional FLOPs', 'Updated params', 'Skipped layers', 'Run'];
+const HEADER = ['Method', 'Model', 'Task', 'Precision', 'Candidates', '# skipped', 'Performance', 'Additional FLOPs', 'Updated params', 'Skipped layers', 'Run'];
 
 /** A training run's row label in the methods table: the method, and how its skipped layers were chosen. */
 function methodLabel(run: RunSummary): string {

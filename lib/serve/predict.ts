@@ -13,6 +13,8 @@ import { TextTokenizer } from '../data/tokenizer.js';
 import { DasError, invalidArgument } from '../errors.js';
 import { loadAdapters } from '../models/adapter-checkpoint.js';
 import type { Architecture, Model } from '../models/model.js';
+import { runPrecision, validatePrecision, type Precision } from '../models/precision.js';
+import { normalizeDevice } from '../native/runtime.js';
 import { checkArchitecture, checkpointModelConfig, describeCheckpoint, loadPretrained, type CheckpointDescription } from '../models/pretrained-any.js';
 import { loadPeftAdapter, peftTask, readPeftConfig } from '../methods/lora/peft.js';
 import type { NativeBatch } from '../native/binding.js';
@@ -40,6 +42,8 @@ export interface PredictorOptions {
   /** Default 16. */
   batchSize?: number;
   device?: string;
+  /** Compute precision (fp32, bf16; fp16 on CUDA). Default: the run's with `run`, else fp32. */
+  precision?: Precision;
   /** tokenizer.json; default beside the checkpoint, else the run's. */
   tokenizer?: string;
   /** Called for each input that was cut to the model's maximum length. */
@@ -109,7 +113,8 @@ async function loadForPrediction(options: PredictorOptions, { task, numAnswers }
     const runDir = RunDir.open(options.run);
     const config = runDir.readConfig<ResolvedRunConfig>();
     if (config.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${options.run} is a run of a ${config.architecture} model, not ${architecture}`);
-    const { model } = await loadPretrained(architecture, checkpoint, { task: config.task, device, numAnswers: config.numAnswers, method: runMethod(config) });
+    const precision = options.precision ?? runPrecision(config);
+    const { model } = await loadPretrained(architecture, checkpoint, { task: config.task, device, precision, numAnswers: config.numAnswers, method: runMethod(config) });
     const adapters = runDir.adaptersFor();
     const sidecar = await loadAdapters(model, adapters).catch(async (error: unknown) => {
       await model.dispose();
@@ -119,7 +124,7 @@ async function loadForPrediction(options: PredictorOptions, { task, numAnswers }
   }
   if (options.peft) {
     const method = readPeftConfig(options.peft, architecture, checkpointModelConfig(architecture, checkpoint, task));
-    const { model } = await loadPretrained(architecture, checkpoint, { task, device, method });
+    const { model } = await loadPretrained(architecture, checkpoint, { task, device, precision: options.precision, method });
     await loadPeftAdapter(model, options.peft).catch(async (error: unknown) => {
       await model.dispose();
       throw error;
@@ -127,11 +132,11 @@ async function loadForPrediction(options: PredictorOptions, { task, numAnswers }
     return { model, skipped: [], labels: [FIXED_TASK_LABELS[task]] };
   }
   if (exported) {
-    const { model } = await loadPretrained(architecture, checkpoint, { task: exported.task, device });
+    const { model } = await loadPretrained(architecture, checkpoint, { task: exported.task, device, precision: options.precision });
     return { model, skipped: exported.skipped, labels: [id2label(json), FIXED_TASK_LABELS[exported.task]] };
   }
   // the published model as it is: no adapters at all
-  const { model, report } = await loadPretrained(architecture, checkpoint, { task, numAnswers, device, withoutAdapters: true });
+  const { model, report } = await loadPretrained(architecture, checkpoint, { task, numAnswers, device, precision: options.precision, withoutAdapters: true });
   const heads = new Set(model.parameters().filter((p) => p.head).map((p) => p.name));
   // a retrieval rank head starts from the matching head's positive row, as the original zero-shot retrieval scores
   const fromItm = (name: string) => name.startsWith('rank_output.') && report.loaded.some((n) => n.startsWith('itm_score.'));
@@ -212,6 +217,9 @@ async function plan(options: PredictorOptions): Promise<Plan> {
   if (!(options.architecture in MODEL_NAMES)) throw invalidArgument('architecture', Object.keys(MODEL_NAMES).join(', '), options.architecture);
   const batchSize = options.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batch size', 'a positive integer', batchSize);
+  // the device and precision first: a machine that cannot run them needs no checkpoint read to say so
+  const device = normalizeDevice(options.device ?? 'cpu');
+  if (options.precision !== undefined) validatePrecision(options.precision, device);
   const described = describeCheckpoint(options.checkpoint);
   checkArchitecture(options.architecture, options.checkpoint, described);
   const head = await headOf(options, described);

@@ -102,18 +102,20 @@ export async function runLoop(options: LoopOptions, state: LoopState): Promise<v
       let lossSum = 0;
       for (let micro = 0; micro < options.accumulation; micro++) {
         const batch = await train.next();
-        const result = await model.trainStep(toModelBatch(batch), { skip, lossScale: 1 / options.accumulation });
+        const result = await model.trainStep(toModelBatch(batch), { skip, accumulationWeight: 1 / options.accumulation });
         if (!Number.isFinite(result.loss)) {
           throw new DasError('DAS_DATA', `the training loss is ${result.loss} at step ${state.step} (epoch ${state.epoch}, batch of examples ${batch.indices.slice(0, 4).join(', ')}...); lower the learning rate or check the data`);
         }
         lossSum += result.loss;
       }
       const lr = learningRate(state.step, totalSteps, options.peakLr, options.warmupFraction);
-      await model.optimizerStep(lr);
+      const update = await model.optimizerStep(lr);
       state.step++;
       state.stepInEpoch++;
       const loss = lossSum / options.accumulation;
-      runDir.append('metrics', { type: 'train', step: state.step, epoch: state.epoch, loss, lr, skip });
+      // fp16: the gradient scale, and the steps whose gradients overflowed (update skipped, scale lowered)
+      const scaling = model.gradScaling ? { gradScale: update.gradScale, ...(update.applied ? {} : { overflow: true }) } : {};
+      runDir.append('metrics', { type: 'train', step: state.step, epoch: state.epoch, loss, lr, skip, ...scaling });
       options.onProgress?.({ phase: 'train', epoch: state.epoch, step: state.step, totalSteps, loss, lr, skip });
 
       if (policy?.endStep()) {

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { SEARCH_POLICY_DEFAULTS } from '../das/search-config.js';
 import { DasError, describe } from '../errors.js';
+import { runPrecision } from '../models/precision.js';
 import type { ResolvedRunConfig, SearchOptions, TrainOptions } from './runs.js';
 
 type Requested = Partial<SearchOptions & TrainOptions>;
@@ -29,6 +30,7 @@ const SETTINGS: Setting[] = [
   { flag: '--model', requested: (o) => o.architecture, stored: (c) => c.architecture },
   { flag: '--task', requested: (o) => o.task, stored: (c) => c.task },
   { flag: '--seed', requested: (o) => o.seed, stored: (c) => c.seed },
+  { flag: '--precision', requested: (o) => o.precision, stored: (c) => runPrecision(c) },
   { flag: '--lr', requested: (o) => o.lr, stored: (c) => c.lr },
   { flag: '--epochs', requested: (o) => o.epochs, stored: (c) => c.epochs },
   { flag: '--batch-size', requested: (o) => o.batchSize, stored: (c) => c.batchSize },

@@ -14,6 +14,8 @@ import { SEARCH_POLICY_DEFAULTS } from '../das/search-config.js';
 import { randomSkipSet, resolveSkipSet, SearchPolicy, skipSetNames, type SearchResult } from '../das/index.js';
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
+import { runPrecision, validatePrecision, type Precision } from '../models/precision.js';
+import { normalizeDevice } from '../native/runtime.js';
 import { resolveRunMethod } from '../methods/run-method.js';
 import type { MethodConfig, MethodName } from '../methods/index.js';
 import { checkpointLayerNames, exportedSection, loadPretrained } from '../models/pretrained-any.js';
@@ -43,6 +45,11 @@ export interface RunOptions {
   resume?: boolean;
   /** Default cpu. */
   device?: string;
+  /**
+   * Compute precision: fp32 (default), bf16 (CPU and CUDA) or fp16 (CUDA). A resumed run keeps the
+   * precision it was started with; asking for another one is an error.
+   */
+  precision?: Precision;
   /** Seeds data order, initialisation, dropout and the policy. Default 0. */
   seed?: number;
   /** Peak learning rate. Default per model and task. */
@@ -117,6 +124,8 @@ export interface ResolvedRunConfig {
   task: Task;
   data: string;
   device: string;
+  /** Absent in runs written before precisions existed: those ran in fp32. */
+  precision?: Precision;
   seed: number;
   lr: number;
   epochs: number;
@@ -144,6 +153,8 @@ function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedR
   const settings = taskSettings(options.architecture, options.task);
   for (const key of ['epochs', 'batchSize', 'effectiveBatch', 'checkpointEvery'] as const) positiveInteger(options[key], key);
   if (options.lr !== undefined && !(options.lr > 0 && Number.isFinite(options.lr))) throw invalidArgument('lr', 'a positive number', options.lr);
+  const device = normalizeDevice(options.device ?? 'cpu');
+  const precision = validatePrecision(options.precision ?? 'fp32', device);
   const batchSize = options.batchSize ?? Math.min(settings.batchSize, options.effectiveBatch ?? settings.batchSize);
   const effective = options.effectiveBatch ?? Math.max(batchSize, settings.effectiveBatch);
   if (effective % batchSize !== 0) throw invalidArgument('effective batch', `a multiple of the batch size ${batchSize}`, effective);
@@ -158,7 +169,8 @@ function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedR
     tokenizer,
     task: options.task,
     data: path.resolve(options.data),
-    device: options.device ?? 'cpu',
+    device,
+    precision,
     seed: options.seed ?? 0,
     lr: options.lr ?? settings.lr,
     epochs: options.epochs ?? (mode === 'search' ? settings.searchEpochs : settings.epochs),
@@ -271,8 +283,8 @@ function loaderSettings(model: Model, tokenizer: TextTokenizer): Omit<LoaderConf
 }
 
 /** The model, tokenizer and data of a run, opened before any work so that a missing file fails first. */
-async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[]): Promise<Omit<Setup, 'trainData' | 'valData'> & { datasets: TaskDataset[] }> {
-  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device: config.device, seed: config.seed, numAnswers: config.numAnswers, method: runMethod(config) });
+async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[], precision = runPrecision(config)): Promise<Omit<Setup, 'trainData' | 'valData'> & { datasets: TaskDataset[] }> {
+  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device: config.device, precision, seed: config.seed, numAnswers: config.numAnswers, method: runMethod(config) });
   const settings = tokenizerSettings(model);
   config.maxTextLength = settings.maxLength!;
   const tokenizer = await TextTokenizer.load(config.tokenizer, settings);
@@ -455,6 +467,10 @@ export interface EvaluateOptions {
   /** Which adapters of a run: the best evaluation's (default when there is one) or the final ones. */
   adapters?: 'best' | 'final';
   batchSize?: number;
+  /** Compute precision. Default: the run's; fp32 for an exported model. */
+  precision?: Precision;
+  /** Default: the run's; cpu for an exported model. */
+  device?: string;
   /** Retrieval: progress of the full image x caption ranking. */
   onProgress?: (pairsDone: number, pairsTotal: number) => void;
 }
@@ -475,7 +491,7 @@ async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult>
   const exported = exportedSection(checkpoint);
   if (!exported) throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint} is not an exported DAS model (config.json has no "das" section); evaluate a run with --run`);
   if (!options.data) throw invalidArgument('--data', 'the dataset folder (required with --checkpoint)', options.data);
-  const { model, files } = await loadPretrained(exported.architecture, checkpoint, { task: exported.task });
+  const { model, files } = await loadPretrained(exported.architecture, checkpoint, { task: exported.task, device: options.device, precision: options.precision });
   try {
     if (!files.tokenizer) throw new DasError('DAS_FILE', `${checkpoint} has no tokenizer.json`);
     const tokenizer = await TextTokenizer.load(files.tokenizer, tokenizerSettings(model));
@@ -493,9 +509,10 @@ export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult
   if ((options.run === undefined) === (options.checkpoint === undefined)) throw invalidArgument('--run / --checkpoint', 'exactly one of them', 'both or neither');
   if (options.checkpoint) return evaluateExport(options);
   const runDir = RunDir.open(options.run!);
-  const config = runDir.readConfig<ResolvedRunConfig>();
+  const stored = runDir.readConfig<ResolvedRunConfig>();
+  const config = { ...stored, device: options.device ?? stored.device };
   const dir = runDir.adaptersFor(options.adapters);
-  const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val']);
+  const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val'], options.precision ?? runPrecision(stored));
   try {
     const sidecar = await loadAdapters(model, dir);
     const metrics = await scoreSplit(model, datasets[0]!, common, sidecar.skipped, { batchSize: options.batchSize ?? config.batchSize, onProgress: options.onProgress });

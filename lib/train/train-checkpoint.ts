@@ -1,7 +1,8 @@
 /**
  * The checkpoint a run resumes from, in one safetensors file written atomically: every trainable
- * tensor, the optimizer state and libtorch's RNG state as byte tensors, and the loop state (step
- * counters, data order, DAS policy state, log line counts, best metric) and the method as JSON metadata.
+ * tensor, the optimizer state (with fp16's gradient scale) and libtorch's RNG state as byte tensors,
+ * and the loop state (step counters, data order, DAS policy state, log line counts, best metric), the
+ * method and the precision it was trained in as JSON metadata.
  */
 import fs from 'node:fs';
 import { DasError } from '../errors.js';
@@ -15,6 +16,7 @@ import { rngState, setRngState } from '../native/runtime.js';
 const OPTIMIZER = 'das.optimizer';
 const RNG = 'das.rng';
 const LOOP = 'das.loop';
+const PRECISION = 'das.precision';
 const METHOD = 'das.method';
 
 export interface LoopState {
@@ -34,7 +36,7 @@ export async function saveTrainingCheckpoint(file: string, model: Model, loop: L
   const tensors: Record<string, HostTensor> = await model.state('trainable');
   tensors[OPTIMIZER] = await model.optimizerState();
   tensors[RNG] = rngState();
-  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(loop), [METHOD]: JSON.stringify(model.method) });
+  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(loop), [METHOD]: JSON.stringify(model.method), [PRECISION]: model.precision });
 }
 
 /** Restores model tensors, optimizer and RNG; returns the loop state. */
@@ -47,6 +49,11 @@ export async function loadTrainingCheckpoint(file: string, model: Model): Promis
   // checkpoints from before methods existed hold what das trained
   const method = checkpoint.metadata[METHOD] ?? JSON.stringify({ name: 'das' });
   if (method !== JSON.stringify(model.method)) throw new DasError('DAS_CHECKPOINT', `${file} was written by method ${method}, not the model's ${JSON.stringify(model.method)}`);
+  // checkpoints written before precisions existed are fp32
+  const precision = checkpoint.metadata[PRECISION] ?? 'fp32';
+  if (precision !== model.precision) {
+    throw new DasError('DAS_CHECKPOINT', `${file} was trained in ${precision} but the model computes in ${model.precision}: resume it in ${precision}`);
+  }
   await model.loadState(trainable, { strict: true, expect: 'trainable' });
   await model.loadOptimizerState(optimizer as HostTensor<'uint8'>);
   setRngState(rng as HostTensor<'uint8'>);

@@ -18,6 +18,7 @@
 #include "binding/model_wrap.h"
 #include "checkpoint/checkpoint.h"
 #include "runtime/compute_thread.h"
+#include "models/blocks/attention.h"
 #include "runtime/device.h"
 #include "runtime/device_memory.h"
 #include "runtime/diagnostics.h"
@@ -66,10 +67,28 @@ Napi::Value RuntimeInfoExport(const Napi::CallbackInfo& info) {
     torch.Set("cmakeDir", runtime.torch_cmake_dir);
     torch.Set("mkldnn", runtime.mkldnn);
     torch.Set("parallelBackend", runtime.parallel_backend);
+    torch.Set("fusedAttention", blocks::FusedAttentionInUse());
     Napi::Object cuda = Napi::Object::New(env);
     cuda.Set("built", runtime.cuda_built);
+    cuda.Set("library", runtime.cuda_library);
     cuda.Set("available", runtime.cuda_available);
     cuda.Set("deviceCount", runtime.cuda_device_count);
+    const CudaLibraries& libraries = runtime.cuda_libraries;
+    cuda.Set("runtimeVersion", libraries.runtime);
+    cuda.Set("cudnnVersion", libraries.cudnn);
+    cuda.Set("ncclVersion", libraries.nccl);
+    cuda.Set("deviceDetails", libraries.device_details);
+    Napi::Array devices = Napi::Array::New(env, libraries.devices.size());
+    for (size_t i = 0; i < libraries.devices.size(); ++i) {
+      const CudaDeviceInfo& device = libraries.devices[i];
+      Napi::Object item = Napi::Object::New(env);
+      item.Set("name", device.name);
+      item.Set("capability", std::to_string(device.major) + "." + std::to_string(device.minor));
+      item.Set("memoryBytes", static_cast<double>(device.memory_bytes));
+      item.Set("fastBf16", device.fast_bf16);
+      devices.Set(static_cast<uint32_t>(i), item);
+    }
+    cuda.Set("devices", devices);
     Napi::Object blas = Napi::Object::New(env);
     blas.Set("vendor", runtime.blas.vendor);
     blas.Set("library", runtime.blas.library);
@@ -125,6 +144,14 @@ Napi::Value DeviceMemoryExport(const Napi::CallbackInfo& info) {
     result.Set("free", static_cast<double>(memory->free));
     result.Set("total", static_cast<double>(memory->total));
     return result;
+  });
+}
+
+// [sync] setFusedAttention(enabled: boolean): boolean  (whether scaled_dot_product_attention is now used)
+Napi::Value SetFusedAttentionExport(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "Expected a boolean for enabled");
+    return Napi::Boolean::New(info.Env(), blocks::SetFusedAttention(info[0].As<Napi::Boolean>().Value()));
   });
 }
 
@@ -283,6 +310,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("computeThreadStats", Napi::Function::New(env, ComputeThreadStatsExport, "computeThreadStats"));
   exports.Set("deviceMemory", Napi::Function::New(env, DeviceMemoryExport, "deviceMemory"));
   exports.Set("normalizeDevice", Napi::Function::New(env, NormalizeDeviceExport, "normalizeDevice"));
+  exports.Set("setFusedAttention", Napi::Function::New(env, SetFusedAttentionExport, "setFusedAttention"));
   exports.Set("echoTensor", Napi::Function::New(env, EchoTensorExport, "echoTensor"));
   exports.Set("matmul", Napi::Function::New(env, MatmulExport, "matmul"));
   exports.Set("timeGemm", Napi::Function::New(env, TimeGemmExport, "timeGemm"));

@@ -84,6 +84,24 @@ Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape) {
   return array;
 }
 
+// { precision, gradScaling?, initScale?, growthFactor?, backoffFactor?, growthInterval? }; undefined = fp32.
+engine::PrecisionConfig DecodePrecision(const Napi::Value& value) {
+  engine::PrecisionConfig config;
+  if (value.IsUndefined()) return config;
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected an object of precision options");
+  const Napi::Object options = value.As<Napi::Object>();
+  const Napi::Value name = options.Get("precision");
+  if (!name.IsString()) throw Napi::TypeError::New(value.Env(), "Expected 'fp32', 'bf16' or 'fp16' for precision");
+  config.precision = engine::ParsePrecision(name.As<Napi::String>().Utf8Value());
+  if (options.Get("gradScaling").IsBoolean()) config.grad_scaling = options.Get("gradScaling").As<Napi::Boolean>().Value();
+  if (options.Has("initScale")) config.scaler.init_scale = NumberField(options, "initScale", "gradient scaler");
+  if (options.Has("growthFactor")) config.scaler.growth_factor = NumberField(options, "growthFactor", "gradient scaler");
+  if (options.Has("backoffFactor")) config.scaler.backoff_factor = NumberField(options, "backoffFactor", "gradient scaler");
+  if (options.Has("growthInterval")) config.scaler.growth_interval = IntField(options, "growthInterval", "gradient scaler");
+  engine::GradScaler check(config.scaler);  // bad settings fail here, on the JS thread
+  return config;
+}
+
 models::LoadExpectation DecodeExpectation(const Napi::Value& value) {
   const std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "pretrained";
   if (name == "all") return models::LoadExpectation::kAll;
@@ -297,13 +315,13 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return QueueVoid(info, "das.configureOptimizer", [config](engine::ModelRunner& r) { r.ConfigureOptimizer(config); });
   }
 
-  // [async] trainStep(batch, skip: string[], lossScale: number): Promise<StepResult>
+  // [async] trainStep(batch, skip: string[], accumulationWeight: number): Promise<StepResult>
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     models::Batch batch = DecodeBatch(info[0]);
     std::vector<std::string> skip = StringList(info[1], "skip");
-    const double scale = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 1.0;
+    const double weight = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 1.0;
     return Queue<engine::StepResult>(
-        info, "das.trainStep", [batch, skip, scale](engine::ModelRunner& r) { return r.TrainStep(batch, skip, scale); }, StepResultToJs);
+        info, "das.trainStep", [batch, skip, weight](engine::ModelRunner& r) { return r.TrainStep(batch, skip, weight); }, StepResultToJs);
   }
 
   // [async] evalStep(batch, skip: string[], wantLogits: boolean): Promise<StepResult>
@@ -315,11 +333,18 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         info, "das.evalStep", [batch, skip, logits](engine::ModelRunner& r) { return r.EvalStep(batch, skip, logits); }, StepResultToJs);
   }
 
-  // [async] optimizerStep(lr: number): Promise<void>
+  // [async] optimizerStep(lr: number): Promise<{ applied: boolean, gradScale: number }>
   Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for lr");
     const double lr = info[0].As<Napi::Number>().DoubleValue();
-    return QueueVoid(info, "das.optimizerStep", [lr](engine::ModelRunner& r) { r.OptimizerStep(lr); });
+    return Queue<engine::OptimizerStepResult>(
+        info, "das.optimizerStep", [lr](engine::ModelRunner& r) { return r.OptimizerStep(lr); },
+        [](Napi::Env env, engine::OptimizerStepResult& result) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("applied", result.applied);
+          out.Set("gradScale", result.grad_scale);
+          return out;
+        });
   }
 
   // [async] loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained'|'trainable'|'all'): Promise<LoadReport>
@@ -429,7 +454,8 @@ bool IsOutOfMemory(const std::string& text) {
   return text.find("can't allocate memory") != std::string::npos || text.find("out of memory") != std::string::npos;
 }
 
-// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number, method?: object): Promise<NativeModel>
+// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number, method?: object,
+//                     precision?: { precision, gradScaling?, initScale?, ... }): Promise<NativeModel>
 Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected an architecture name");
@@ -442,14 +468,17 @@ Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   const methods::MethodSpec spec = DecodeMethod(info[4]);
   const auto method = methods::MakeMethod(spec);  // an unknown method fails here, on the JS thread
   const auto make = decoded.make;
+  const engine::PrecisionConfig precision = DecodePrecision(info[5]);
+  engine::CheckPrecisionSupported(precision.precision, device);
   AddonData* data = &GetAddonData(env);
   return AsyncTask<CreatedModel>::Start(
       env, "das.createModel",
-      [make, method, device, seed, arch] {
+      [make, method, device, seed, arch, precision] {
         torch::manual_seed(seed);  // initialisation of adapters and heads is reproducible
         try {
           auto runner = std::make_shared<engine::ModelRunner>(make(methods::HooksOf(method)));
           runner->To(device);
+          runner->ConfigurePrecision(precision);
           return CreatedModel{runner, runner->model().Parameters()};
         } catch (const std::bad_alloc&) {
           throw std::runtime_error(OutOfMemoryMessage(arch, device, ""));

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 
+#include "models/blocks/attention.h"
 #include "models/blocks/layers.h"
 
 namespace das::engine {
@@ -15,6 +16,7 @@ FlopProfile ProfileForwardFlops(models::TaskModel& model, const models::Batch& b
   const std::vector<bool> mask = model.SkipMask(skip);
   model.eval();
   torch::NoGradGuard no_grad;
+  const blocks::ExplicitAttentionScope countable_attention;
   profiler::thread_event_lists events;
   {
     profiler::enableProfilerLegacy(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU,

@@ -1,6 +1,7 @@
 // FLOPs gathered while really running a forward pass: libtorch's profiler counts the matrix
 // products (mm, addmm, bmm, conv2d) with their shapes; ops are attributed to the layer whose
-// LayerScope encloses them. Reported as multiply-accumulates (fvcore's convention: 1 MAC = 1 FLOP).
+// LayerScope encloses them. Attention runs through its explicit path here, whose two products the
+// profiler sees (it does not count scaled_dot_product_attention's fused kernels). Reported as multiply-accumulates (fvcore's convention: 1 MAC = 1 FLOP).
 #pragma once
 
 #include <map>

@@ -14,9 +14,18 @@ namespace das::engine {
 ModelRunner::ModelRunner(std::shared_ptr<models::TaskModel> model) : model_(std::move(model)) {}
 
 void ModelRunner::To(c10::Device device) {
+  if (optimizer_) throw std::logic_error("move the model before configuring its optimizer");
+  CheckPrecisionSupported(precision_, device);
   model_->to(device);
   device_ = device;
-  if (optimizer_) throw std::logic_error("move the model before configuring its optimizer");
+}
+
+void ModelRunner::ConfigurePrecision(const PrecisionConfig& config) {
+  CheckPrecisionSupported(config.precision, device_);
+  precision_ = config.precision;
+  const bool scaling = config.grad_scaling.value_or(config.precision == Precision::kFp16);
+  if (scaling) scaler_.emplace(config.scaler);
+  else scaler_.reset();
 }
 
 StepResult ModelRunner::Collect(const models::ModelOutput& output, bool want_logits) const {
@@ -27,13 +36,29 @@ StepResult ModelRunner::Collect(const models::ModelOutput& output, bool want_log
   return result;
 }
 
-StepResult ModelRunner::TrainStep(const models::Batch& batch, const std::vector<std::string>& skip, double loss_scale) {
+models::ModelOutput ModelRunner::Forward(const models::Batch& batch, const std::vector<bool>& skipped) {
+  models::ModelOutput output;
+  {
+    AutocastScope autocast(precision_, device_);
+    output = model_->Run(batch.To(device_), skipped);
+  }
+  // A loss reduced in bf16/fp16 would round away the small differences DAS rewards compare.
+  if (output.loss.defined() && output.loss.scalar_type() != at::kFloat && output.loss.scalar_type() != at::kDouble) {
+    throw std::logic_error(std::string("the ") + model_->Architecture() + " loss came out in " + c10::toString(output.loss.scalar_type()) +
+                           "; losses must be reduced in float32");
+  }
+  return output;
+}
+
+StepResult ModelRunner::TrainStep(const models::Batch& batch, const std::vector<std::string>& skip, double accumulation_weight) {
   const std::vector<bool> mask = model_->SkipMask(skip);
   model_->train();
   torch::AutoGradMode grad(true);
-  const models::ModelOutput output = model_->Run(batch.To(device_), mask);
+  const models::ModelOutput output = Forward(batch, mask);
   if (!output.loss.defined()) throw std::invalid_argument("train step: the batch has no targets (labels) to compute a loss from");
-  (loss_scale == 1.0 ? output.loss : output.loss * loss_scale).backward();
+  // backward outside autocast, as PyTorch prescribes: gradients reach the fp32 master weights in fp32
+  const double multiplier = accumulation_weight * (scaler_ ? scaler_->scale() : 1.0);
+  (multiplier == 1.0 ? output.loss : output.loss * multiplier).backward();
   return Collect(output, false);
 }
 
@@ -41,7 +66,7 @@ StepResult ModelRunner::EvalStep(const models::Batch& batch, const std::vector<s
   const std::vector<bool> mask = model_->SkipMask(skip);
   model_->eval();
   torch::NoGradGuard no_grad;
-  return Collect(model_->Run(batch.To(device_), mask), want_logits);
+  return Collect(Forward(batch, mask), want_logits);
 }
 
 void ModelRunner::ConfigureOptimizer(const OptimizerConfig& config) {
@@ -66,13 +91,28 @@ void ModelRunner::ConfigureOptimizer(const OptimizerConfig& config) {
   optimizer_ = std::make_unique<torch::optim::AdamW>(param_groups, torch::optim::AdamWOptions(0.0));
 }
 
-void ModelRunner::OptimizerStep(double lr) {
+OptimizerStepResult ModelRunner::OptimizerStep(double lr) {
   if (!optimizer_) throw std::logic_error("optimizer step before the optimizer was configured");
   if (!(lr >= 0.0)) throw std::invalid_argument("learning rate must be >= 0, got " + std::to_string(lr));
-  auto& groups = optimizer_->param_groups();
-  for (size_t g = 0; g < groups.size(); ++g) static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * group_multipliers_[g]);
-  optimizer_->step();
+  OptimizerStepResult result;
+  if (scaler_) {
+    std::vector<at::Tensor> gradients;
+    for (const auto& param : model_->parameters()) {
+      if (param.requires_grad() && param.grad().defined()) gradients.push_back(param.grad());
+    }
+    result.applied = scaler_->UnscaleAndCheck(gradients);
+  }
+  if (result.applied) {
+    auto& groups = optimizer_->param_groups();
+    for (size_t g = 0; g < groups.size(); ++g) static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * group_multipliers_[g]);
+    optimizer_->step();
+  }
+  if (scaler_) {
+    scaler_->Update(result.applied);
+    result.grad_scale = scaler_->scale();
+  }
   ZeroGrad();
+  return result;
 }
 
 void ModelRunner::ZeroGrad() {
@@ -89,6 +129,7 @@ std::string ModelRunner::SaveOptimizerState() const {
   if (!optimizer_) throw std::logic_error("no optimizer state: the optimizer is not configured");
   torch::serialize::OutputArchive archive;
   optimizer_->save(archive);
+  if (scaler_) scaler_->Save(archive);
   std::ostringstream out;
   archive.save_to(out);
   return out.str();
@@ -100,6 +141,7 @@ void ModelRunner::LoadOptimizerState(const std::string& bytes) {
   torch::serialize::InputArchive archive;
   archive.load_from(in, device_);
   optimizer_->load(archive);
+  if (scaler_) scaler_->Load(archive);
 }
 
 }  // namespace das::engine

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/precision.h"
 #include "models/task_model.h"
 
 namespace das::engine {
@@ -28,6 +29,11 @@ struct StepResult {
   at::Tensor logits;  // host tensor, only when asked for
 };
 
+struct OptimizerStepResult {
+  bool applied = true;      // false when fp16 gradients overflowed and the update was skipped
+  double grad_scale = 1.0;  // the gradient scale for the next step (1 without gradient scaling)
+};
+
 class ModelRunner {
  public:
   explicit ModelRunner(std::shared_ptr<models::TaskModel> model);
@@ -36,29 +42,40 @@ class ModelRunner {
   c10::Device device() const { return device_; }
   void To(c10::Device device);
 
-  // Forward + backward in train mode; gradients add up until OptimizerStep. `loss_scale` divides
-  // the loss for gradient accumulation (1 / micro-batches).
-  StepResult TrainStep(const models::Batch& batch, const std::vector<std::string>& skip, double loss_scale);
-  // Forward in eval mode without autograd.
+  // The forward passes' autocast dtype and fp16's gradient scaling (engine/precision.h). Checked
+  // against the device; reconfiguring drops the scaler's state.
+  void ConfigurePrecision(const PrecisionConfig& config);
+  Precision precision() const { return precision_; }
+
+  // Forward (under the precision's autocast) + backward in train mode; gradients add up until
+  // OptimizerStep. `accumulation_weight` (1 / micro-batches per optimizer step) weighs this
+  // micro-batch's loss; it is not the fp16 gradient scale, which the runner applies itself.
+  StepResult TrainStep(const models::Batch& batch, const std::vector<std::string>& skip, double accumulation_weight);
+  // Forward in eval mode without autograd, under the precision's autocast.
   StepResult EvalStep(const models::Batch& batch, const std::vector<std::string>& skip, bool want_logits);
 
   void ConfigureOptimizer(const OptimizerConfig& config);
-  // One AdamW update at learning rate `lr` (times each group's multiplier), then zero gradients.
-  void OptimizerStep(double lr);
+  // Unscales and checks fp16 gradients, then one AdamW update at learning rate `lr` (times each
+  // group's multiplier) unless they overflowed; zeroes the gradients either way.
+  OptimizerStepResult OptimizerStep(double lr);
   void ZeroGrad();
 
-  // Resume support: the optimizer's moments and step counts as an opaque byte blob (libtorch's
-  // archive format), restored into an optimizer configured the same way.
+  // Resume support: the optimizer's moments and step counts (and the gradient scaler's state) as an
+  // opaque byte blob (libtorch's archive format), restored into an optimizer configured the same way.
   std::string SaveOptimizerState() const;
   void LoadOptimizerState(const std::string& bytes);
 
  private:
+  // The model's forward pass (and loss) under the precision's autocast.
+  models::ModelOutput Forward(const models::Batch& batch, const std::vector<bool>& skipped);
   StepResult Collect(const models::ModelOutput& output, bool want_logits) const;
 
   std::shared_ptr<models::TaskModel> model_;
   c10::Device device_{c10::kCPU};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<double> group_multipliers_;
+  Precision precision_ = Precision::kFp32;
+  std::optional<GradScaler> scaler_;
 };
 
 }  // namespace das::engine

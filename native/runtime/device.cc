@@ -2,6 +2,8 @@
 
 #include <torch/cuda.h>
 
+#include "runtime/cuda_info.h"
+
 #include <cctype>
 #include <stdexcept>
 
@@ -27,9 +29,15 @@ c10::Device ParseDevice(const std::string& spec) {
     throw std::invalid_argument("Expected a device of the form 'cpu', 'cuda' or 'cuda:N' but received '" + spec + "'");
   }
   if (!torch::cuda::is_available()) {
+    if (!LoadedTorchCudaLibrary().empty()) {
+      throw std::invalid_argument("Device '" + spec +
+                                  "' is not available: this libtorch has no usable CUDA: it is built with CUDA, but no GPU is "
+                                  "visible (no NVIDIA driver, no device, or CUDA_VISIBLE_DEVICES hides them). Use --device cpu, "
+                                  "or run on a machine with a GPU.");
+    }
     throw std::invalid_argument("Device '" + spec +
-                                "' is not available: this libtorch has no usable CUDA (built without CUDA, or no GPU/driver "
-                                "visible). Use --device cpu, or build das-torch against a CUDA libtorch.");
+                                "' is not available: this libtorch has no usable CUDA: it is a CPU-only build. Use --device cpu, "
+                                "or build das-torch against a CUDA libtorch (README: How libtorch is found).");
   }
   const int index = bare_cuda ? 0 : std::stoi(spec.substr(5));
   const auto count = static_cast<int>(torch::cuda::device_count());

@@ -1,5 +1,7 @@
 #include "runtime/runtime_info.h"
 
+#include "common/strings.h"
+
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -26,16 +28,6 @@ namespace das {
 
 namespace {
 
-// Value of `KEY=value` inside libtorch's comma-separated build summary, or "".
-std::string ConfigValue(const std::string& config, const std::string& key) {
-  const std::string needle = key + "=";
-  const auto start = config.find(needle);
-  if (start == std::string::npos) return "";
-  const auto begin = start + needle.size();
-  const auto end = config.find_first_of(",\n", begin);
-  return config.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-}
-
 std::string FirstLineContaining(const std::string& text, const std::string& needle) {
   const auto at = text.find(needle);
   if (at == std::string::npos) return "";
@@ -58,14 +50,16 @@ RuntimeInfo CollectRuntimeInfo() {
   info.torch_header_version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
                               std::to_string(TORCH_VERSION_PATCH);
   const std::string config = at::show_config();
-  info.torch_runtime_version = ConfigValue(config, "TORCH_VERSION");
-  info.build_blas = ConfigValue(config, "BLAS_INFO");
+  info.torch_runtime_version = ValueAfter(config, "TORCH_VERSION=");
+  info.build_blas = ValueAfter(config, "BLAS_INFO=");
   info.torch_library = LoadedTorchLibrary();
   info.torch_found_via = DAS_TORCH_SOURCE;
   info.torch_cmake_dir = DAS_TORCH_CMAKE_DIR;
-  info.cuda_built = at::hasCUDA();
+  info.cuda_library = LoadedTorchCudaLibrary();
+  info.cuda_built = !info.cuda_library.empty() || at::hasCUDA();
   info.cuda_available = torch::cuda::is_available();
   info.cuda_device_count = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+  if (info.cuda_built) info.cuda_libraries = CollectCudaLibraries(config, info.cuda_available);
   info.mkldnn = at::hasMKLDNN();
   info.parallel_backend = FirstLineContaining(at::get_parallel_info(), "ATen parallel backend: ");
   UseGlobalThreadCountOnThisThread();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "runtime/blas_probe.h"
+#include "runtime/cuda_info.h"
 
 #include <string>
 
@@ -13,9 +14,11 @@ struct RuntimeInfo {
   std::string torch_library;          // resolved path of the loaded libtorch_cpu
   std::string torch_found_via;        // which rule of scripts/find-libtorch.mjs found it at build time
   std::string torch_cmake_dir;
-  bool cuda_built = false;            // libtorch has CUDA support compiled in
+  bool cuda_built = false;            // libtorch has CUDA support compiled in (and loaded)
+  std::string cuda_library;           // the libtorch_cuda that provides it
   bool cuda_available = false;        // ... and a driver and device are usable now
   int cuda_device_count = 0;
+  CudaLibraries cuda_libraries;       // CUDA runtime, cuDNN, NCCL versions; devices
   bool mkldnn = false;
   std::string parallel_backend;
   int intra_op_threads = 0;

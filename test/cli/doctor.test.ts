@@ -23,8 +23,19 @@ describe('das doctor', () => {
     assert.deepEqual(fieldTypes(report), {
       package: { name: 'string', version: 'string' },
       node: { version: 'string', napiVersion: 'number', platform: 'string', arch: 'string' },
-      torch: { version: 'string', headerVersion: 'string', library: 'string', foundVia: 'string', cmakeDir: 'string', mkldnn: 'boolean', parallelBackend: 'string' },
-      cuda: { built: 'boolean', available: 'boolean', deviceCount: 'number' },
+      torch: { version: 'string', headerVersion: 'string', library: 'string', foundVia: 'string', cmakeDir: 'string', mkldnn: 'boolean', parallelBackend: 'string', fusedAttention: 'boolean' },
+      cuda: {
+        built: 'boolean',
+        library: 'string',
+        available: 'boolean',
+        deviceCount: 'number',
+        runtimeVersion: 'string',
+        cudnnVersion: 'string',
+        ncclVersion: 'string',
+        deviceDetails: 'boolean',
+        devices: 'array',
+      },
+      bf16: { cpuFlags: 'array', cpuGemmGflops: 'number', cpuSpeedup: 'number', cpuFast: 'boolean', gpuFast: 'object' },
       blas: {
         vendor: 'string',
         library: 'string',
@@ -49,6 +60,19 @@ describe('das doctor', () => {
     assert.ok(r.threads.available >= 1 && r.threads.available <= os.availableParallelism());
     assert.ok(['cmake-js', 'node-gyp'].includes(r.build.system));
     assert.equal(r.build.type, 'release');
+    // fused attention exactly where libtorch has scaled_dot_product_attention
+    assert.equal(r.torch.fusedAttention, Number(r.torch.headerVersion.split('.')[0]) >= 2);
+    if (!r.cuda.built) assert.deepEqual([r.cuda.library, r.cuda.runtimeVersion, r.cuda.ncclVersion], ['', '', '']);
+    assert.ok(r.bf16.cpuGemmGflops > 0 && r.bf16.cpuSpeedup > 0);
+    const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    assert.equal(r.bf16.cpuFast, /\b(avx512_bf16|amx_bf16)\b/.test(cpuinfo), 'bf16 is called fast exactly when the CPU has bf16 instructions');
+  });
+
+  it('says whether bf16 is fast here, with the measured GEMM ratio', () => {
+    const human = runCli(['doctor']);
+    assert.equal(human.status, 0, human.stderr);
+    assert.match(human.stdout, /^bf16 +(fast on this CPU \((avx512_bf16|amx_bf16)[^)]*\)|slow on this CPU [^:]*): GEMM [\d.]+ GFLOP\/s, [\d.]+x float32/m);
+    assert.match(human.stdout, /^ +attention +(scaled_dot_product_attention|explicit)/m);
   });
 
   it('DAS_NUM_THREADS, else OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK sets the intra-op thread count', () => {

@@ -45,9 +45,9 @@ describe('das report', function () {
     assert.equal(result.status, 0, result.stderr);
     const files = lastJsonLine(result.stdout) as { markdown: string; html: string; charts: string[] };
     const md = fs.readFileSync(files.markdown, 'utf8');
-    assert.match(md, /\| Method \| Model \| Task \| Candidates \| # skipped \| Performance \| Additional FLOPs \| Updated params \| Skipped layers \| Run \|/);
-    assert.match(md, /\| DAS search \| roberta \| sst2 \| global \| 2 \| - \|/);
-    assert.match(md, /\| DAS \| roberta \| sst2 \| global \| 2 \| \d+\.\d\d \(accuracy\) \|/);
+    assert.match(md, /\| Method \| Model \| Task \| Precision \| Candidates \| # skipped \| Performance \| Additional FLOPs \| Updated params \| Skipped layers \| Run \|/);
+    assert.match(md, /\| DAS search \| roberta \| sst2 \| fp32 \| global \| 2 \| - \|/);
+    assert.match(md, /\| DAS \| roberta \| sst2 \| fp32 \| global \| 2 \| \d+\.\d\d \(accuracy\) \|/);
     assert.equal(md.match(/\| random sampling \| roberta/g)?.length, 2);
     assert.match(md, /\| random sampling \(mean ± std\) \|/);
     assert.deepEqual(files.charts.map((c) => path.basename(c)), ['gates-0.svg', 'rewards-0.svg', 'loss-0.svg']);

@@ -32,20 +32,22 @@ describe('DAS finds planted redundancy in a pre-trained tiny RoBERTa', function 
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('picks exactly the planted layers for most seeds, far more often than random sampling', async () => {
-    let dasHits = 0;
-    let randomHits = 0;
-    const exact = (skipped: readonly string[]) => [...skipped].sort().join(',') === PLANTED.join(',');
-    for (const seed of SEEDS) {
-      const result = await search({
-        architecture: 'roberta', checkpoint, task: 'sst2', data, out: path.join(root, `search-${seed}`),
-        batchSize: 16, effectiveBatch: 16, lr: 1e-3, skipNum: 2, turn: 2, seed,
-      });
-      if (exact(result.skipped)) dasHits++;
-      if (exact(randomSkipSet(['En0', 'En1', 'En2', 'En3'], 2, seed))) randomHits++;
-    }
-    console.log(`      planted ${PLANTED.join('+')}: DAS exact ${dasHits}/${SEEDS.length} seeds, random sampling ${randomHits}/${SEEDS.length} (chance 1/6)`);
-    assert.ok(dasHits >= 4, `DAS found the planted layers for ${dasHits} of ${SEEDS.length} seeds`);
-    assert.ok(dasHits > randomHits);
-  });
+  for (const precision of ['fp32', 'bf16'] as const) {
+    it(`${precision}: picks exactly the planted layers for most seeds, far more often than random sampling`, async () => {
+      let dasHits = 0;
+      let randomHits = 0;
+      const exact = (skipped: readonly string[]) => [...skipped].sort().join(',') === PLANTED.join(',');
+      for (const seed of SEEDS) {
+        const result = await search({
+          architecture: 'roberta', checkpoint, task: 'sst2', data, out: path.join(root, `search-${precision}-${seed}`),
+          batchSize: 16, effectiveBatch: 16, lr: 1e-3, skipNum: 2, turn: 2, seed, precision,
+        });
+        if (exact(result.skipped)) dasHits++;
+        if (exact(randomSkipSet(['En0', 'En1', 'En2', 'En3'], 2, seed))) randomHits++;
+      }
+      console.log(`      ${precision}, planted ${PLANTED.join('+')}: DAS exact ${dasHits}/${SEEDS.length} seeds, random sampling ${randomHits}/${SEEDS.length} (chance 1/6)`);
+      assert.ok(dasHits >= 4, `DAS found the planted layers for ${dasHits} of ${SEEDS.length} seeds`);
+      assert.ok(dasHits > randomHits);
+    });
+  }
 });

@@ -4,7 +4,7 @@ import { printJson, reportError } from '../output.js';
 
 export function doctorCommand(): Command {
   return new Command('doctor')
-    .description('libtorch version, devices, the BLAS in use (measured), threads and build info')
+    .description('libtorch version and origin, attention kernel, CUDA (runtime, cuDNN, NCCL, GPUs), whether bf16 is fast here, the BLAS in use (measured), threads and build info')
     .option('--json', 'print the report as one JSON object on the last line of stdout')
     .action(async (options: { json?: boolean }) => {
       try {

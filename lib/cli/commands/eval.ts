@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { evaluate } from '../../train/runs.js';
-import { integer } from '../options.js';
+import type { Precision } from '../../models/precision.js';
+import { integer, precisionOption } from '../options.js';
 import { printJson, reportError } from '../output.js';
 import { formatRunResult } from './train.js';
 
@@ -11,6 +12,8 @@ interface EvalFlags {
   split?: string;
   adapters?: 'best' | 'final';
   batchSize?: number;
+  precision?: Precision;
+  device?: string;
   json?: boolean;
 }
 
@@ -23,6 +26,8 @@ export function evalCommand(): Command {
     .option('--split <split>', 'split to evaluate (default val)')
     .addOption(new Option('--adapters <which>', 'best (default when saved) or final').choices(['best', 'final']))
     .option('--batch-size <n>', "examples per forward pass (default: the run's batch size; 32 for an exported model)", integer(1))
+    .addOption(precisionOption("compute precision: fp32, bf16 or fp16 (CUDA only); default: the run's, fp32 for an exported model"))
+    .option('--device <device>', "cpu, cuda or cuda:N (default: the run's; cpu for an exported model)")
     .option('--json', 'print the result as one JSON object on the last line of stdout')
     .action(async (flags: EvalFlags) => {
       try {
@@ -33,7 +38,7 @@ export function evalCommand(): Command {
             process.stderr.write(`eval: ranked ${done}/${total} image-caption pairs\n`);
           }
         };
-        const result = await evaluate({ run: flags.run, checkpoint: flags.checkpoint, data: flags.data, split: flags.split, adapters: flags.adapters, batchSize: flags.batchSize, onProgress });
+        const result = await evaluate({ run: flags.run, checkpoint: flags.checkpoint, data: flags.data, split: flags.split, adapters: flags.adapters, batchSize: flags.batchSize, precision: flags.precision, device: flags.device, onProgress });
         const { metrics, skipped, params, runDir } = result;
         if (flags.json) printJson({ metrics, skipped, params, runDir });
         else process.stdout.write(`${formatRunResult(result)}\n`);

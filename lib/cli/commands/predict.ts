@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import type { Architecture } from '../../models/model.js';
 import { predict } from '../../serve/predict.js';
-import { integer } from '../options.js';
+import type { Precision } from '../../models/precision.js';
+import { integer, precisionOption } from '../options.js';
 import { printJson, reportError } from '../output.js';
 
 interface PredictFlags {
@@ -14,6 +15,7 @@ interface PredictFlags {
   input: string;
   batchSize: number;
   device: string;
+  precision?: Precision;
   tokenizer?: string;
   json?: boolean;
 }
@@ -40,6 +42,7 @@ export function predictCommand(): Command {
     .requiredOption('--input <file.jsonl>', 'inputs, one JSON object a line')
     .option('--batch-size <n>', 'inputs per forward pass', integer(1), 16)
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
+    .addOption(precisionOption("compute precision: fp32, bf16 or fp16 (CUDA only); default: the run's with --run, else fp32"))
     .option('--tokenizer <file>', "tokenizer.json (default: beside the checkpoint, else the run's)")
     .option('--json', 'print the predictions as one JSON object on the last line of stdout')
     .action(async (flags: PredictFlags) => {
@@ -55,6 +58,7 @@ export function predictCommand(): Command {
           input: flags.input,
           batchSize: flags.batchSize,
           device: flags.device,
+          precision: flags.precision,
           tokenizer: flags.tokenizer,
           onWarning: (message) => process.stderr.write(`das: warning: ${message}\n`),
           onProgress: (done, total) => {

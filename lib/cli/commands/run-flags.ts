@@ -1,8 +1,9 @@
 /** The options search and train share, and their translation into RunOptions. */
 import { Option, type Command } from 'commander';
+import type { Precision } from '../../models/precision.js';
 import type { RunOptions } from '../../train/runs.js';
 import type { Arch, Task } from '../../train/task-settings.js';
-import { ARCHITECTURES, integer, positiveNumber, TASKS } from '../options.js';
+import { ARCHITECTURES, integer, positiveNumber, precisionOption, TASKS } from '../options.js';
 import { addMethodOptions, methodFromFlags, type MethodFlags } from './method-flags.js';
 
 export interface RunFlags extends MethodFlags {
@@ -13,6 +14,7 @@ export interface RunFlags extends MethodFlags {
   out?: string;
   resume?: boolean;
   device?: string;
+  precision?: Precision;
   seed?: number;
   lr?: number;
   epochs?: number;
@@ -35,6 +37,7 @@ export function addRunOptions(command: Command, help: { epochsHelp: string; meth
     .option('--effective-batch <n>', 'examples per optimizer step (gradient accumulation); default per model and task', integer(1))
     .option('--seed <n>', 'seeds data order, initialisation, dropout and the policy (default 0)', integer(0))
     .option('--device <device>', 'cpu, cuda or cuda:N (default cpu)')
+    .addOption(precisionOption('compute precision: fp32 (default), bf16 (autocast; CPU and CUDA) or fp16 (autocast + gradient scaling; CUDA only); --resume keeps the run\'s'))
     .option('--tokenizer <file>', 'tokenizer.json (default: beside the checkpoint)')
     .option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints (default 50)', integer(1))
     .option('--out <run-dir>', 'run directory: a new or empty folder, locked while the run works (default runs/<mode>-<model>-<task>-<time>)')
@@ -52,6 +55,7 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     out: flags.out,
     resume: flags.resume,
     device: flags.device,
+    precision: flags.precision,
     seed: flags.seed,
     lr: flags.lr,
     epochs: flags.epochs,

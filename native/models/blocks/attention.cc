@@ -4,8 +4,8 @@
 #include <torch/nn/functional/dropout.h>
 #include <torch/version.h>
 
+#include <atomic>
 #include <cmath>
-#include <limits>
 #include <utility>
 
 namespace das::blocks {
@@ -22,25 +22,54 @@ at::Tensor SplitHeads(const at::Tensor& x, int64_t heads) {
 at::Tensor AdditiveMask(const at::Tensor& keep_mask, c10::ScalarType dtype) {
   if (!keep_mask.defined()) return {};
   const at::Tensor keep = keep_mask.to(at::kBool).unsqueeze(1).unsqueeze(2);
-  // the lowest finite value of the compute dtype: -inf would turn fully masked rows into NaN
-  const double lowest = dtype == at::kHalf ? -65504.0 : static_cast<double>(std::numeric_limits<float>::lowest());
-  return at::zeros(keep.sizes(), keep_mask.options().dtype(dtype)).masked_fill(keep.logical_not(), lowest);
+  return at::zeros(keep.sizes(), keep_mask.options().dtype(dtype)).masked_fill(keep.logical_not(), kMaskedScore);
 }
+
+namespace {
+
+#if TORCH_VERSION_MAJOR >= 2
+std::atomic<bool> fused_attention{true};
+#else
+std::atomic<bool> fused_attention{false};
+#endif
+thread_local bool explicit_on_this_thread = false;
+
+at::Tensor ExplicitAttention(const at::Tensor& qh, const at::Tensor& kh, const at::Tensor& vh, const at::Tensor& additive_mask, double p) {
+  at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2)) * (1.0 / std::sqrt(static_cast<double>(qh.size(-1))));
+  if (additive_mask.defined()) scores = scores + additive_mask;
+  // softmax in fp32 under bf16/fp16 autocast, as the fused kernels do internally
+  at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(vh.scalar_type());
+  if (p > 0.0) probs = at::dropout(probs, p, true);
+  return at::matmul(probs, vh);
+}
+
+}  // namespace
+
+bool SetFusedAttention(bool enabled) {
+#if TORCH_VERSION_MAJOR >= 2
+  fused_attention.store(enabled);
+#endif
+  return fused_attention.load();
+}
+
+bool FusedAttentionInUse() { return fused_attention.load(); }
+
+ExplicitAttentionScope::ExplicitAttentionScope() : previous_(explicit_on_this_thread) { explicit_on_this_thread = true; }
+
+ExplicitAttentionScope::~ExplicitAttentionScope() { explicit_on_this_thread = previous_; }
 
 at::Tensor Attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads, const at::Tensor& additive_mask,
                   double dropout, bool training) {
   const at::Tensor qh = SplitHeads(q, heads), kh = SplitHeads(k, heads), vh = SplitHeads(v, heads);
   const double p = training ? dropout : 0.0;
+  at::Tensor context;
 #if TORCH_VERSION_MAJOR >= 2
-  // Fused kernels (flash / memory-efficient) where libtorch has them.
-  at::Tensor context = at::scaled_dot_product_attention(qh, kh, vh, additive_mask.defined() ? c10::optional<at::Tensor>(additive_mask) : c10::nullopt, p);
-#else
-  at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2)) * (1.0 / std::sqrt(static_cast<double>(qh.size(-1))));
-  if (additive_mask.defined()) scores = scores + additive_mask;
-  at::Tensor probs = at::softmax(scores, -1);
-  if (p > 0.0) probs = at::dropout(probs, p, true);
-  at::Tensor context = at::matmul(probs, vh);
+  if (fused_attention.load() && !explicit_on_this_thread) {
+    // flash / memory-efficient kernels where libtorch has them for this device and dtype
+    context = at::scaled_dot_product_attention(qh, kh, vh, additive_mask.defined() ? c10::optional<at::Tensor>(additive_mask) : c10::nullopt, p);
+  }
 #endif
+  if (!context.defined()) context = ExplicitAttention(qh, kh, vh, additive_mask, p);
   return context.transpose(1, 2).reshape({q.size(0), q.size(1), q.size(2)});
 }
 

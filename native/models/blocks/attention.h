@@ -17,8 +17,34 @@
 namespace das::blocks {
 
 // [B, Tk] keep-mask (1 = real token, 0 = padding; any dtype) -> additive mask [B, 1, 1, Tk] in
-// `dtype`: 0 where kept, the dtype's lowest value where masked. Undefined in, undefined out.
+// `dtype`: 0 where kept, kMaskedScore where masked. Undefined in, undefined out.
 at::Tensor AdditiveMask(const at::Tensor& keep_mask, c10::ScalarType dtype);
+
+// What a masked key adds to its attention score. Finite and exact in fp32, bf16 and fp16, so that
+// autocast may cast the mask to any of them; far enough below any real score that exp() of the
+// difference is 0; and small enough that adding a score to it cannot overflow fp16 (-65504).
+// (float's lowest value, the usual choice, rounds to -inf in bf16 and fp16: a fully masked row
+// then turns into NaN.)
+constexpr double kMaskedScore = -32768.0;
+
+// On libtorch >= 2.0 attention runs through scaled_dot_product_attention (fused kernels);
+// SetFusedAttention(false) selects the explicit softmax(q k^T) v path there too (a reference for
+// tests and for chasing numerical differences). Process-wide; returns whether fused is now in use.
+bool SetFusedAttention(bool enabled);
+bool FusedAttentionInUse();
+
+// Runs attention on this thread through the explicit path while alive: libtorch's profiler counts
+// the FLOPs of its matrix products, not those of the fused kernels.
+class ExplicitAttentionScope {
+ public:
+  ExplicitAttentionScope();
+  ~ExplicitAttentionScope();
+  ExplicitAttentionScope(const ExplicitAttentionScope&) = delete;
+  ExplicitAttentionScope& operator=(const ExplicitAttentionScope&) = delete;
+
+ private:
+  bool previous_;
+};
 
 // softmax(q k^T / sqrt(d) + mask) v over `heads` heads; q [B, Tq, H*D], k/v [B, Tk, H*D].
 at::Tensor Attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads, const at::Tensor& additive_mask,
