@@ -7,6 +7,7 @@ import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
 import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { callAsync, callSync } from '../native/call.js';
+import type { ProcessGroup } from '../native/process-group.js';
 import { normalizeDevice } from '../native/runtime.js';
 import { validateMeterConfig, type MeterConfig } from './meter-config.js';
 import { validateRobertaConfig, type RobertaConfig } from './roberta-config.js';
@@ -188,6 +189,14 @@ export class Model<A extends Architecture = Architecture> {
   setTrainable(names: readonly string[] | null): void {
     if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);
     callSync(() => this.native.setTrainable(names ? [...names] : null));
+  }
+
+  /**
+   * Data-parallel training: copies rank 0's trainable parameters to this rank, and from then on
+   * every optimizer step first averages the gradients over the group's ranks. null detaches.
+   */
+  attachProcessGroup(group: ProcessGroup | null): Promise<void> {
+    return this.queue(() => callAsync(() => this.native.attachProcessGroup(group?.native ?? null)));
   }
 
   /** Frees the model's native memory after the operations already queued; later calls fail. */

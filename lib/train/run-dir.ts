@@ -15,7 +15,19 @@ export type LogName = 'metrics' | 'gates';
 export class RunDir {
   private readonly lines: Record<LogName, number> = { metrics: 0, gates: 0 };
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    /** False for the ranks other than 0 of a data-parallel run: they read, and write nothing. */
+    readonly writes = true,
+  ) {}
+
+  /**
+   * The run as the ranks other than 0 of a data-parallel job see it: the same paths and line
+   * counts, but writes do nothing (rank 0 alone writes the run directory).
+   */
+  static follower(dir: string): RunDir {
+    return new RunDir(path.resolve(dir), false);
+  }
 
   /** A new run: `dir` must not hold one already. */
   static create(dir: string): RunDir {
@@ -60,7 +72,7 @@ export class RunDir {
   }
 
   writeConfig(config: unknown): void {
-    writeJsonAtomic(this.configPath, config);
+    if (this.writes) writeJsonAtomic(this.configPath, config);
   }
 
   readConfig<T>(): T {
@@ -73,7 +85,7 @@ export class RunDir {
 
   /** The task head's class names in index order ('' where the data names none). */
   writeLabels(labels: readonly string[]): void {
-    writeJsonAtomic(this.labelsPath, labels);
+    if (this.writes) writeJsonAtomic(this.labelsPath, labels);
   }
 
   /** The class names, or undefined for a run without them (retrieval, or written by an older version). */
@@ -82,7 +94,7 @@ export class RunDir {
   }
 
   writeResult(result: unknown): void {
-    writeJsonAtomic(this.resultPath, result);
+    if (this.writes) writeJsonAtomic(this.resultPath, result);
   }
 
   readResult<T>(): T {
@@ -96,7 +108,7 @@ export class RunDir {
 
   /** Appends one record as one line (a single write). */
   append(name: LogName, record: unknown): void {
-    fs.appendFileSync(this.logPath(name), `${JSON.stringify(record)}\n`);
+    if (this.writes) fs.appendFileSync(this.logPath(name), `${JSON.stringify(record)}\n`);
     this.lines[name]++;
   }
 
@@ -111,6 +123,10 @@ export class RunDir {
 
   /** Keeps the first `lines` records of a log (what the checkpoint being resumed had written). */
   truncateLog(name: LogName, lines: number): void {
+    if (!this.writes) {
+      this.lines[name] = lines;
+      return;
+    }
     const kept = this.readLog(name).slice(0, lines);
     writeFileAtomic(this.logPath(name), kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
     this.lines[name] = kept.length;

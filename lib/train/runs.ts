@@ -2,6 +2,8 @@
  * The run-level API that the CLI and other Node tools call: search() finds the layers to skip,
  * train() trains the adapters with a fixed skip set, evaluate() scores a finished run. Each run
  * lives in a run directory (run-dir.ts) and can be resumed exactly after a crash or an abort.
+ * Every run is data-parallel when the process is a rank of a job (lib/dist): each rank runs the
+ * same code on its shard of the data; rank 0 alone writes the run directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,10 @@ import { openTaskDataset } from '../data/open-dataset.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import type { TaskDataset } from '../data/dataset-types.js';
 import { randomSkipSet, SearchPolicy, type SearchResult } from '../das/index.js';
+import { inWorld, type DistributedOptions } from '../dist/job.js';
+import { assertSameWorldSize, type World } from '../dist/world.js';
+import { manualSeed } from '../native/runtime.js';
+import { deriveSeed } from '../data/random.js';
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
 import { checkpointLayerNames, exportedSection, loadPretrained } from '../models/pretrained-any.js';
@@ -23,9 +29,9 @@ import { initialLoopState, runLoop, stepsPerEpoch, type ProgressEvent } from './
 import { RunDir } from './run-dir.js';
 import { datasetLabelNames } from './task-labels.js';
 import { taskSettings, type Arch, type Task } from './task-settings.js';
-import { loadTrainingCheckpoint } from './train-checkpoint.js';
+import { loadTrainingCheckpoint, type LoopState } from './train-checkpoint.js';
 
-export interface RunOptions {
+export interface RunOptions extends DistributedOptions {
   architecture: Arch;
   /** Pre-trained checkpoint: a weights file, or a folder with config.json, weights and tokenizer.json. */
   checkpoint: string;
@@ -43,9 +49,9 @@ export interface RunOptions {
   /** Peak learning rate. Default per model and task. */
   lr?: number;
   epochs?: number;
-  /** Per-step batch; gradient accumulation makes up the effective batch. */
+  /** Per-step batch of each rank; gradient accumulation makes up the effective batch. */
   batchSize?: number;
-  /** Examples per optimizer step. Default per model and task. */
+  /** Examples per optimizer step, all ranks together (batch size x ranks x accumulation). Default per model and task. */
   effectiveBatch?: number;
   /** tokenizer.json. Default: the one beside the checkpoint. */
   tokenizer?: string;
@@ -108,8 +114,11 @@ export interface ResolvedRunConfig {
   seed: number;
   lr: number;
   epochs: number;
+  /** Per rank. */
   batchSize: number;
   accumulation: number;
+  /** The ranks of a data-parallel run (absent in runs of one process made before it was recorded). */
+  world?: { size: number; backend?: string };
   headLrMultiplier: number;
   weightDecay: number;
   warmupFraction: number;
@@ -126,13 +135,31 @@ function positiveInteger(value: number | undefined, name: string): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw invalidArgument(name, 'a positive integer', value);
 }
 
-function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedRunConfig {
+/**
+ * Per-rank batch and accumulation for an effective batch over `ranks` ranks. By default the task's
+ * effective batch (the paper's) stays what it is whatever the number of ranks: each rank's batch is
+ * the task's, or less when the ranks together would pass the effective batch in one step.
+ */
+export function batchPlan(settings: { batchSize: number; effectiveBatch: number }, ranks: number, batchSize?: number, effectiveBatch?: number): { batchSize: number; accumulation: number } {
+  const effective = effectiveBatch ?? (batchSize === undefined ? settings.effectiveBatch : Math.max(batchSize * ranks, settings.effectiveBatch));
+  let perRank = batchSize;
+  if (perRank === undefined) {
+    perRank = Math.min(settings.batchSize, Math.max(1, Math.floor(effective / ranks)));
+    while (perRank > 1 && effective % (perRank * ranks) !== 0) perRank--;
+  }
+  const perStep = perRank * ranks;
+  if (effective % perStep !== 0) {
+    const across = ranks === 1 ? `the batch size ${perRank}` : `the batch size ${perRank} x ${ranks} ranks = ${perStep}`;
+    throw invalidArgument('effective batch', `a multiple of ${across} (set --effective-batch and --batch-size to fit the number of ranks)`, effective);
+  }
+  return { batchSize: perRank, accumulation: effective / perStep };
+}
+
+function resolveConfig(mode: 'search' | 'train', options: RunOptions, world: World): ResolvedRunConfig {
   const settings = taskSettings(options.architecture, options.task);
   for (const key of ['epochs', 'batchSize', 'effectiveBatch', 'checkpointEvery'] as const) positiveInteger(options[key], key);
   if (options.lr !== undefined && !(options.lr > 0 && Number.isFinite(options.lr))) throw invalidArgument('lr', 'a positive number', options.lr);
-  const batchSize = options.batchSize ?? Math.min(settings.batchSize, options.effectiveBatch ?? settings.batchSize);
-  const effective = options.effectiveBatch ?? Math.max(batchSize, settings.effectiveBatch);
-  if (effective % batchSize !== 0) throw invalidArgument('effective batch', `a multiple of the batch size ${batchSize}`, effective);
+  const { batchSize, accumulation } = batchPlan(settings, world.size, options.batchSize, options.effectiveBatch);
   const checkpoint = path.resolve(options.checkpoint);
   const tokenizer = path.resolve(options.tokenizer ?? path.join(fs.existsSync(checkpoint) && fs.statSync(checkpoint).isDirectory() ? checkpoint : path.dirname(checkpoint), 'tokenizer.json'));
   if (!fs.existsSync(tokenizer)) throw new DasError('DAS_FILE', `no tokenizer: ${tokenizer} does not exist (pass --tokenizer)`);
@@ -148,7 +175,8 @@ function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedR
     lr: options.lr ?? settings.lr,
     epochs: options.epochs ?? (mode === 'search' ? settings.searchEpochs : settings.epochs),
     batchSize,
-    accumulation: effective / batchSize,
+    accumulation,
+    world: { size: world.size, ...(world.backend ? { backend: world.backend } : {}) },
     headLrMultiplier: settings.headLrMultiplier,
     weightDecay: settings.weightDecay,
     warmupFraction: settings.warmupFraction,
@@ -163,19 +191,47 @@ function defaultRunDir(mode: string, options: RunOptions): string {
   return path.join('runs', `${mode}-${options.architecture}-${options.task}-${stamp}`);
 }
 
-/** A fresh run directory with its config, or the stored config of a run being resumed. */
-function openRun(mode: 'search' | 'train', options: RunOptions, build: () => ResolvedRunConfig): { runDir: RunDir; config: ResolvedRunConfig } {
-  if (options.resume) {
-    if (!options.out) throw invalidArgument('--out', 'the run directory to resume', options.out);
-    const runDir = RunDir.open(options.out);
+/** What every rank must agree on; paths may differ from machine to machine. */
+function comparable(config: ResolvedRunConfig): Record<string, unknown> {
+  const { checkpoint: _checkpoint, tokenizer: _tokenizer, data: _data, ...rest } = config;
+  return rest;
+}
+
+/**
+ * A fresh run directory with its config, or the stored config of a run being resumed. Rank 0
+ * creates or opens the directory; the other ranks check that they were started the same way and
+ * take rank 0's directory and config.
+ */
+async function openRun(mode: 'search' | 'train', options: RunOptions, world: World, build: () => ResolvedRunConfig): Promise<{ runDir: RunDir; config: ResolvedRunConfig }> {
+  if (options.resume && !options.out) throw invalidArgument('--out', 'the run directory to resume', options.out);
+  const built = await world.agree('to check the options', () => (options.resume ? undefined : build()));
+  if (built) await world.checkSame('the run configuration', comparable(built));
+  let runDir: RunDir | undefined;
+  const opened = await world.agree('to open the run directory', () => {
+    if (!world.isMain) return undefined;
+    if (!options.resume) {
+      runDir = RunDir.create(options.out ?? defaultRunDir(mode, options));
+      runDir.writeConfig(built);
+      return { dir: runDir.dir, config: built! };
+    }
+    runDir = RunDir.open(options.out!);
     const config = runDir.readConfig<ResolvedRunConfig>();
     if (config.mode !== mode) throw new DasError('DAS_INVALID_ARGUMENT', `${runDir.dir} is a ${config.mode} run, not a ${mode} run`);
-    return { runDir, config };
+    assertSameWorldSize(runDir.dir, config.world?.size ?? 1, world.size);
+    return { dir: runDir.dir, config };
+  });
+  const shared = await world.fromMain('the run directory', opened);
+  return { runDir: runDir ?? RunDir.follower(shared!.dir), config: shared!.config };
+}
+
+/** The device a run asks for: a resumed run keeps the one it was started with. */
+function requestedDevice(options: { resume?: boolean; out?: string; device?: string }): string {
+  const stored = options.resume && options.out ? path.join(options.out, 'config.json') : undefined;
+  if (stored && fs.existsSync(stored)) {
+    const device = (JSON.parse(fs.readFileSync(stored, 'utf8')) as { device?: unknown }).device;
+    if (typeof device === 'string') return device;
   }
-  const config = build();
-  const runDir = RunDir.create(options.out ?? defaultRunDir(mode, options));
-  runDir.writeConfig(config);
-  return { runDir, config };
+  return options.device ?? 'cpu';
 }
 
 interface Setup {
@@ -185,6 +241,7 @@ interface Setup {
   valData: TaskDataset;
   /** Loader settings shared by every loader of the run (tokenizer, images). */
   common: Omit<LoaderConfig, 'batchSize'>;
+  world: World;
 }
 
 /** Loader settings for a model: its tokenizer, and its image transform where it takes images. */
@@ -194,8 +251,8 @@ function loaderSettings(model: Model, tokenizer: TextTokenizer): Omit<LoaderConf
 }
 
 /** The model, tokenizer and data of a run, opened before any work so that a missing file fails first. */
-async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[]): Promise<Omit<Setup, 'trainData' | 'valData'> & { datasets: TaskDataset[] }> {
-  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device: config.device, seed: config.seed, numAnswers: config.numAnswers });
+async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[], device: string): Promise<Omit<Setup, 'trainData' | 'valData' | 'world'> & { datasets: TaskDataset[] }> {
+  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device, seed: config.seed, numAnswers: config.numAnswers });
   const settings = tokenizerSettings(model);
   config.maxTextLength = settings.maxLength!;
   const tokenizer = await TextTokenizer.load(config.tokenizer, settings);
@@ -205,24 +262,45 @@ async function openModelAndData(config: ResolvedRunConfig, data: string, splits:
   return { model, tokenizer, datasets, common: loaderSettings(model, tokenizer) };
 }
 
-/** The model and data of a search or training run; records the head's class names in the run. */
-async function setUp(config: ResolvedRunConfig, runDir: RunDir): Promise<Setup> {
-  const { datasets, ...rest } = await openModelAndData(config, config.data, ['train', 'val']);
-  const labels = datasetLabelNames(datasets);
-  if (labels) runDir.writeLabels(labels);
-  rest.model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
-  return { ...rest, trainData: datasets[0]!, valData: datasets[1]! };
+/**
+ * The model and data of a search or training run (every rank loads them, or all fail with the
+ * reason of the rank that could not); records the head's class names in the run.
+ */
+async function setUp(config: ResolvedRunConfig, runDir: RunDir, world: World, device: string): Promise<Setup> {
+  let setup: Setup | undefined;
+  try {
+    await world.agree('to load the model and data', async () => {
+      const { datasets, ...rest } = await openModelAndData(config, config.data, ['train', 'val'], device);
+      setup = { ...rest, trainData: datasets[0]!, valData: datasets[1]!, world };
+      const labels = datasetLabelNames(datasets);
+      if (labels) runDir.writeLabels(labels);
+      rest.model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
+    });
+  } catch (error) {
+    await setup?.model.dispose();
+    throw error;
+  }
+  // the ranks share the initialisation, then each draws its own dropout masks
+  if (world.rank > 0) manualSeed(deriveSeed(config.seed, world.rank));
+  return setup!;
+}
+
+/** This rank's part of every epoch: its shard, padded to equal length for training, exact for evaluation. */
+function shardOf(world: World, pad: boolean): Pick<LoaderConfig, 'shard'> {
+  return world.size > 1 ? { shard: { rank: world.rank, count: world.size, pad } } : {};
 }
 
 function loaders(config: ResolvedRunConfig, setup: Setup): { train: TaskLoader; val: TaskLoader } {
+  const shard = shardOf(setup.world, true);
   return {
-    train: new TaskLoader(setup.trainData, { ...setup.common, batchSize: config.batchSize, shuffle: true, seed: config.seed }),
-    val: new TaskLoader(setup.valData, { ...setup.common, batchSize: config.batchSize, shuffle: true, seed: config.seed + 1 }),
+    train: new TaskLoader(setup.trainData, { ...setup.common, ...shard, batchSize: config.batchSize, shuffle: true, seed: config.seed }),
+    val: new TaskLoader(setup.valData, { ...setup.common, ...shard, batchSize: config.batchSize, shuffle: true, seed: config.seed + 1 }),
   };
 }
 
 function evaluator(config: ResolvedRunConfig, setup: Setup, data = setup.valData): (skip: readonly string[]) => Promise<EvalMetrics> {
-  return (skip) => evaluateSplit(setup.model, new TaskLoader(data, { ...setup.common, batchSize: config.batchSize, shuffle: false, prefetch: 1 }), skip);
+  const loader = () => new TaskLoader(data, { ...setup.common, ...shardOf(setup.world, false), batchSize: config.batchSize, shuffle: false, prefetch: 1 });
+  return (skip) => evaluateSplit(setup.model, loader(), skip, setup.world);
 }
 
 function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
@@ -231,16 +309,30 @@ function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
 
 /** The DAS search: which `skipNum` layers the task needs least. */
 export async function search(options: SearchOptions): Promise<SearchRunResult> {
-  const { runDir, config } = openRun('search', options, () => ({
-    ...resolveConfig('search', options),
-    search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
-  }));
-  const setup = await setUp(config, runDir);
-  try {
-    return await runSearch(options, runDir, config, setup);
-  } finally {
-    await setup.model.dispose();
+  return inWorld(requestedDevice(options), options, async (world, device) => {
+    const { runDir, config } = await openRun('search', options, world, () => ({
+      ...resolveConfig('search', options, world),
+      search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
+    }));
+    const setup = await setUp(config, runDir, world, device);
+    try {
+      return await runSearch(options, runDir, config, setup);
+    } finally {
+      await setup.model.dispose();
+    }
+  });
+}
+
+/** Continues from the run's last checkpoint (every rank reads it), then starts the ranks from rank 0's parameters. */
+async function resumeAndAttach(options: RunOptions, runDir: RunDir, setup: Setup, fresh: LoopState): Promise<LoopState> {
+  let state = fresh;
+  if (options.resume) {
+    state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model, setup.world);
+    runDir.truncateLog('metrics', state.metricsLines);
+    runDir.truncateLog('gates', state.gatesLines);
   }
+  await setup.world.attach(setup.model);
+  return state;
 }
 
 async function runSearch(options: SearchOptions, runDir: RunDir, config: ResolvedRunConfig, setup: Setup): Promise<SearchRunResult> {
@@ -251,19 +343,14 @@ async function runSearch(options: SearchOptions, runDir: RunDir, config: Resolve
     new SearchPolicy({ candidates, skipNum: s.skipNum, epochs: config.epochs, turn: s.turn, samples: s.samples, gateLr: s.gateLr, seed: config.seed });
   let policy = fresh(); // validates k, scope and the schedule before any training
   stepsPerEpoch(train, config.accumulation);
-  let state = initialLoopState(train, val, policy);
-  if (options.resume) {
-    state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model);
-    policy = SearchPolicy.fromState(state.policy!);
-    runDir.truncateLog('metrics', state.metricsLines);
-    runDir.truncateLog('gates', state.gatesLines);
-  }
+  const state = await resumeAndAttach(options, runDir, setup, initialLoopState(train, val, policy));
+  if (options.resume) policy = SearchPolicy.fromState(state.policy!);
   await runLoop(
-    { model: setup.model, train, val, runDir, epochs: config.epochs, accumulation: config.accumulation, peakLr: config.lr, warmupFraction: config.warmupFraction, checkpointEvery: config.checkpointEvery, policy, signal: options.signal, onProgress: options.onProgress },
+    { model: setup.model, train, val, runDir, epochs: config.epochs, accumulation: config.accumulation, peakLr: config.lr, warmupFraction: config.warmupFraction, checkpointEvery: config.checkpointEvery, policy, signal: options.signal, onProgress: options.onProgress, world: setup.world },
     state,
   );
   const result: SearchRunResult = { ...policy.result(), runDir: runDir.dir };
-  await saveAdapters(setup.model, runDir.adaptersDir, { skipped: result.skipped, task: config.task });
+  if (setup.world.isMain) await saveAdapters(setup.model, runDir.adaptersDir, { skipped: result.skipped, task: config.task });
   runDir.writeResult({ mode: 'search', ...result });
   return result;
 }
@@ -287,16 +374,18 @@ function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skip
 }
 
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
-  const { runDir, config } = openRun('train', options, () => {
-    const resolved = resolveConfig('train', options);
-    return { ...resolved, ...chooseSkip(options, resolved.seed) };
+  return inWorld(requestedDevice(options), options, async (world, device) => {
+    const { runDir, config } = await openRun('train', options, world, () => {
+      const resolved = resolveConfig('train', options, world);
+      return { ...resolved, ...chooseSkip(options, resolved.seed) };
+    });
+    const setup = await setUp(config, runDir, world, device);
+    try {
+      return await runTraining(options, runDir, config, setup);
+    } finally {
+      await setup.model.dispose();
+    }
   });
-  const setup = await setUp(config, runDir);
-  try {
-    return await runTraining(options, runDir, config, setup);
-  } finally {
-    await setup.model.dispose();
-  }
 }
 
 async function runTraining(options: TrainOptions, runDir: RunDir, config: ResolvedRunConfig, setup: Setup): Promise<TrainRunResult> {
@@ -306,31 +395,34 @@ async function runTraining(options: TrainOptions, runDir: RunDir, config: Resolv
   if (skip.length >= layers.length) throw invalidArgument('skip', `fewer than ${layers.length} layers`, skip.length);
   const { train: trainLoader, val } = loaders(config, setup);
   stepsPerEpoch(trainLoader, config.accumulation);
-  let state = initialLoopState(trainLoader, val);
-  if (options.resume) {
-    state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model);
-    runDir.truncateLog('metrics', state.metricsLines);
-  }
+  const state = await resumeAndAttach(options, runDir, setup, initialLoopState(trainLoader, val));
+  const { world } = setup;
   const metric = mainMetric(config.task);
   const evaluate = evaluator(config, setup);
+  const save = async (dir: string) => {
+    if (world.isMain) await saveAdapters(setup.model, dir, { skipped: skip, task: config.task });
+  };
   await runLoop(
     {
       model: setup.model, train: trainLoader, val, runDir, epochs: config.epochs, accumulation: config.accumulation, peakLr: config.lr,
       warmupFraction: config.warmupFraction, checkpointEvery: config.checkpointEvery, skip, evaluate, metric,
-      onBest: () => saveAdapters(setup.model, runDir.bestAdaptersDir, { skipped: skip, task: config.task }).then(() => undefined),
-      signal: options.signal, onProgress: options.onProgress,
+      onBest: () => save(runDir.bestAdaptersDir),
+      signal: options.signal, onProgress: options.onProgress, world,
     },
     state,
   );
-  await saveAdapters(setup.model, runDir.adaptersDir, { skipped: skip, task: config.task });
-  const last = runDir.readLog<{ type: string; step: number; epoch: number; skip: string[] } & EvalMetrics>('metrics').filter((r) => r.type === 'eval').pop();
+  await save(runDir.adaptersDir);
+  // the last evaluation is in rank 0's log (a run resumed after its end has not evaluated in this process)
+  type EvalRecord = { type: string; step: number; epoch: number; skip: string[] } & EvalMetrics;
+  const logged = world.isMain ? runDir.readLog<EvalRecord>('metrics').filter((r) => r.type === 'eval').pop() : undefined;
+  const last = await world.fromMain('the last evaluation', logged ?? null);
   const { type: _type, step: _step, epoch: _epoch, skip: _skip, ...metrics } = last ?? { type: 'eval', step: 0, epoch: 0, skip, ...(await evaluate(skip)) };
   const result: TrainRunResult = { metrics: metrics as EvalMetrics, ...(state.best ? { best: state.best } : {}), skipped: skip, params: paramsOf(setup.model, skip), runDir: runDir.dir };
   runDir.writeResult({ mode: 'train', ...result });
   return result;
 }
 
-export interface EvaluateOptions {
+export interface EvaluateOptions extends DistributedOptions {
   /** A finished (or stopped) run directory ... */
   run?: string;
   /** ... or a DAS model written by `das export` (then `data` is required). */
@@ -341,53 +433,88 @@ export interface EvaluateOptions {
   split?: string;
   /** Which adapters of a run: the best evaluation's (default when there is one) or the final ones. */
   adapters?: 'best' | 'final';
+  /** Per rank. */
   batchSize?: number;
-  /** Retrieval: progress of the full image x caption ranking. */
+  /** Default: the run's device; cpu for an exported model. */
+  device?: string;
+  /** Retrieval: progress of the full image x caption ranking (this rank's share of it). */
   onProgress?: (pairsDone: number, pairsTotal: number) => void;
 }
 
 /**
  * Every metric of a split: loss and the task metric over one pass, and for retrieval also
- * Recall@1/5/10 from the full image x caption ranking.
+ * Recall@1/5/10 from the full image x caption ranking. Each rank scores its shard.
  */
-async function scoreSplit(model: Model, data: TaskDataset, settings: Omit<LoaderConfig, 'batchSize'>, skip: readonly string[], options: { batchSize: number; onProgress?: EvaluateOptions['onProgress'] }): Promise<EvalMetrics> {
-  const metrics = await evaluateSplit(model, new TaskLoader(data, { ...settings, batchSize: options.batchSize, shuffle: false, prefetch: 1 }), skip);
+async function scoreSplit(model: Model, data: TaskDataset, settings: Omit<LoaderConfig, 'batchSize'>, skip: readonly string[], world: World, options: { batchSize: number; onProgress?: EvaluateOptions['onProgress'] }): Promise<EvalMetrics> {
+  const metrics = await evaluateSplit(model, new TaskLoader(data, { ...settings, ...shardOf(world, false), batchSize: options.batchSize, shuffle: false, prefetch: 1 }), skip, world);
   if (data.task !== 'irtr') return metrics;
-  const recall = await retrievalRecallMetrics(model, data, { ...settings, seed: 0, epoch: 0 }, skip, options);
+  const recall = await retrievalRecallMetrics(model, data, { ...settings, seed: 0, epoch: 0 }, skip, options, world);
   return { ...metrics, ...recall };
 }
 
-async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult> {
+/** What an evaluation scores: a model with its adapters, the split, and how to batch it. */
+interface Scored {
+  model: Model;
+  data: TaskDataset;
+  settings: Omit<LoaderConfig, 'batchSize'>;
+  skip: string[];
+  batchSize: number;
+  runDir: string;
+}
+
+/** Disposes `model` when `work` fails, so that a half-opened evaluation leaks nothing. */
+async function orDispose<T>(model: Model, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await model.dispose();
+    throw error;
+  }
+}
+
+async function openExport(options: EvaluateOptions, device: string): Promise<Scored> {
   const checkpoint = options.checkpoint!;
   const exported = exportedSection(checkpoint);
   if (!exported) throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint} is not an exported DAS model (config.json has no "das" section); evaluate a run with --run`);
   if (!options.data) throw invalidArgument('--data', 'the dataset folder (required with --checkpoint)', options.data);
-  const { model, files } = await loadPretrained(exported.architecture, checkpoint, { task: exported.task });
-  try {
+  const { model, files } = await loadPretrained(exported.architecture, checkpoint, { task: exported.task, device });
+  return orDispose(model, async () => {
     if (!files.tokenizer) throw new DasError('DAS_FILE', `${checkpoint} has no tokenizer.json`);
     const tokenizer = await TextTokenizer.load(files.tokenizer, tokenizerSettings(model));
-    const task = exported.task as Task;
-    const data = await openTaskDataset({ task, data: options.data, split: options.split ?? 'val', model: exported.architecture, numAnswers: numAnswers(model) });
-    const metrics = await scoreSplit(model, data, loaderSettings(model, tokenizer), exported.skipped, { batchSize: options.batchSize ?? 32, onProgress: options.onProgress });
-    return { metrics, skipped: exported.skipped, params: paramsOf(model, exported.skipped), runDir: path.resolve(checkpoint) };
-  } finally {
-    await model.dispose();
-  }
+    const data = await openTaskDataset({ task: exported.task as Task, data: options.data!, split: options.split ?? 'val', model: exported.architecture, numAnswers: numAnswers(model) });
+    return { model, data, settings: loaderSettings(model, tokenizer), skip: exported.skipped, batchSize: options.batchSize ?? 32, runDir: path.resolve(checkpoint) };
+  });
 }
 
-/** Scores the adapters of a run, or an exported DAS model, on a split. */
-export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult> {
-  if ((options.run === undefined) === (options.checkpoint === undefined)) throw invalidArgument('--run / --checkpoint', 'exactly one of them', 'both or neither');
-  if (options.checkpoint) return evaluateExport(options);
+async function openRunAdapters(options: EvaluateOptions, device: string): Promise<Scored> {
   const runDir = RunDir.open(options.run!);
   const config = runDir.readConfig<ResolvedRunConfig>();
-  const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val']);
+  const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val'], device);
   const dir = options.adapters !== 'final' && fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
-  try {
+  return orDispose(model, async () => {
     const sidecar = await loadAdapters(model, dir);
-    const metrics = await scoreSplit(model, datasets[0]!, common, sidecar.skipped, { batchSize: options.batchSize ?? config.batchSize, onProgress: options.onProgress });
-    return { metrics, skipped: sidecar.skipped, params: paramsOf(model, sidecar.skipped), runDir: runDir.dir };
-  } finally {
-    await model.dispose();
-  }
+    return { model, data: datasets[0]!, settings: common, skip: sidecar.skipped, batchSize: options.batchSize ?? config.batchSize, runDir: runDir.dir };
+  });
+}
+
+/** Scores the adapters of a run, or an exported DAS model, on a split (data-parallel in a job). */
+export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult> {
+  if ((options.run === undefined) === (options.checkpoint === undefined)) throw invalidArgument('--run / --checkpoint', 'exactly one of them', 'both or neither');
+  const device = options.device ?? (options.run ? requestedDevice({ resume: true, out: options.run }) : 'cpu');
+  return inWorld(device, options, async (world, rankDevice) => {
+    let scored: Scored | undefined;
+    await world.agree('to load the model and data', async () => {
+      scored = options.checkpoint ? await openExport(options, rankDevice) : await openRunAdapters(options, rankDevice);
+    }).catch(async (error: unknown) => {
+      await scored?.model.dispose();
+      throw error;
+    });
+    const { model, data, settings, skip, batchSize, runDir } = scored!;
+    try {
+      const metrics = await scoreSplit(model, data, settings, skip, world, { batchSize, onProgress: options.onProgress });
+      return { metrics, skipped: skip, params: paramsOf(model, skip), runDir };
+    } finally {
+      await model.dispose();
+    }
+  });
 }

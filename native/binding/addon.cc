@@ -12,6 +12,7 @@
 
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
+#include "binding/dist_wrap.h"
 #include "binding/guarded.h"
 #include "binding/host_tensor.h"
 #include "binding/model_wrap.h"
@@ -261,6 +262,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readCheckpoint", Napi::Function::New(env, ReadCheckpointExport, "readCheckpoint"));
   exports.Set("writeSafetensors", Napi::Function::New(env, WriteSafetensorsExport, "writeSafetensors"));
   InitModelExports(env, exports);  // NativeModel, createModel, manualSeed, rngState, setRngState
+  InitDistExports(env, exports);   // NativeProcessGroup, createProcessGroup, distributedBackends
   return exports;
 }
 

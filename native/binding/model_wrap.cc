@@ -10,6 +10,7 @@
 
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
+#include "binding/dist_wrap.h"
 #include "binding/guarded.h"
 #include "binding/host_tensor.h"
 #include "binding/model_configs.h"
@@ -145,6 +146,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::SetTrainable>>("setTrainable"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::LoadOptimizerState>>("loadOptimizerState"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Counters>>("counters"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::AttachProcessGroup>>("attachProcessGroup"),
                        });
   }
 
@@ -278,6 +280,15 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a number for lr");
     const double lr = info[0].As<Napi::Number>().DoubleValue();
     return QueueVoid(info, "das.optimizerStep", [lr](engine::ModelRunner& r) { r.OptimizerStep(lr); });
+  }
+
+  // [async] attachProcessGroup(group: NativeProcessGroup | null): Promise<void>
+  // Data-parallel training: copies rank 0's trainable parameters to every rank, and from then on
+  // each optimizer step averages the gradients over the ranks first. null detaches.
+  Napi::Value AttachProcessGroup(const Napi::CallbackInfo& info) {
+    std::shared_ptr<dist::ProcessGroup> group;
+    if (!info[0].IsNull() && !info[0].IsUndefined()) group = ProcessGroupArg(info[0], "the process group");
+    return QueueVoid(info, "das.attachProcessGroup", [group](engine::ModelRunner& r) { r.AttachProcessGroup(group); });
   }
 
   // [async] loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained'|'trainable'|'all'): Promise<LoadReport>

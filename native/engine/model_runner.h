@@ -11,6 +11,10 @@
 
 #include "models/task_model.h"
 
+namespace das::dist {
+class ProcessGroup;
+}  // namespace das::dist
+
 namespace das::engine {
 
 struct OptimizerConfig {
@@ -46,6 +50,10 @@ class ModelRunner {
   void OptimizerStep(double lr);
   void ZeroGrad();
 
+  // Data-parallel training: from now on every OptimizerStep averages the gradients over `group`'s
+  // ranks first, and the trainable parameters start as rank 0's. Null detaches.
+  void AttachProcessGroup(std::shared_ptr<dist::ProcessGroup> group);
+
   // Resume support: the optimizer's moments and step counts as an opaque byte blob (libtorch's
   // archive format), restored into an optimizer configured the same way.
   std::string SaveOptimizerState() const;
@@ -58,6 +66,7 @@ class ModelRunner {
   c10::Device device_{c10::kCPU};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<double> group_multipliers_;
+  std::shared_ptr<dist::ProcessGroup> process_group_;
 };
 
 }  // namespace das::engine

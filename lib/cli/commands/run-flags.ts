@@ -2,9 +2,10 @@
 import { Option, type Command } from 'commander';
 import type { RunOptions } from '../../train/runs.js';
 import type { Arch, Task } from '../../train/task-settings.js';
+import { addDistOptions, distOptionsFrom, type DistFlags } from '../dist-flags.js';
 import { ARCHITECTURES, integer, positiveNumber, TASKS } from '../options.js';
 
-export interface RunFlags {
+export interface RunFlags extends DistFlags {
   model: Arch;
   checkpoint: string;
   task: Task;
@@ -23,15 +24,15 @@ export interface RunFlags {
 }
 
 export function addRunOptions(command: Command, help: { epochsHelp: string }): Command {
-  return command
+  return addDistOptions(command)
     .addOption(new Option('--model <arch>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
     .requiredOption('--checkpoint <path>', 'pre-trained weights: a file, or a folder with config.json, weights and tokenizer.json')
     .addOption(new Option('--task <task>', 'downstream task').choices(TASKS).makeOptionMandatory())
     .requiredOption('--data <dir>', 'dataset folder')
     .option('--epochs <n>', help.epochsHelp, integer(1))
     .option('--lr <x>', 'peak learning rate (warm-up over 10% of steps, then linear decay); default per model and task', positiveNumber)
-    .option('--batch-size <n>', 'examples per micro-batch', integer(1))
-    .option('--effective-batch <n>', 'examples per optimizer step (gradient accumulation); default per model and task', integer(1))
+    .option('--batch-size <n>', 'examples per micro-batch (per rank when data parallel)', integer(1))
+    .option('--effective-batch <n>', 'examples per optimizer step, all ranks together (gradient accumulation makes it up); default per model and task', integer(1))
     .option('--seed <n>', 'seeds data order, initialisation, dropout and the policy', integer(0), 0)
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
     .option('--tokenizer <file>', 'tokenizer.json (default: beside the checkpoint)')
@@ -57,5 +58,6 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     effectiveBatch: flags.effectiveBatch,
     tokenizer: flags.tokenizer,
     checkpointEvery: flags.checkpointEvery,
+    ...distOptionsFrom(flags),
   };
 }

@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { search } from '../../train/runs.js';
 import { withInterrupt } from '../interrupt.js';
 import { integer, positiveNumber } from '../options.js';
+import { launchedHere, processRank, rankProgress } from '../dist-flags.js';
 import { printJson, reportError } from '../output.js';
-import { progressReporter } from '../progress.js';
 import { addRunOptions, runOptionsFrom, type RunFlags } from './run-flags.js';
 
 interface SearchFlags extends RunFlags {
@@ -24,7 +24,9 @@ export function searchCommand(): Command {
     .option('--gate-lr <eta>', 'gate learning rate (default 1)', positiveNumber);
   addRunOptions(command, { epochsHelp: 'search epochs, the first a warm-up (default 3)' });
   return command.action(async (flags: SearchFlags) => {
-    const progress = progressReporter('search');
+    if (await launchedHere(flags)) return;
+    const rank = processRank();
+    const progress = rankProgress('search', rank);
     try {
       const result = await withInterrupt((signal) =>
         search({
@@ -39,6 +41,7 @@ export function searchCommand(): Command {
         }),
       );
       progress.done();
+      if (rank !== 0) return; // rank 0 prints the job's result
       const { skipped, gates, probs, rewardUpdates, runDir } = result;
       if (flags.json) {
         printJson({ skipped, gates, probs, rewardUpdates, runDir });
@@ -48,7 +51,7 @@ export function searchCommand(): Command {
       }
     } catch (error) {
       progress.done();
-      reportError(error, flags);
+      reportError(error, { ...flags, rank });
     }
   });
 }

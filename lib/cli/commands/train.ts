@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { train, type TrainRunResult } from '../../train/runs.js';
 import { withInterrupt } from '../interrupt.js';
 import { integer, layerList } from '../options.js';
+import { launchedHere, processRank, rankProgress } from '../dist-flags.js';
 import { printJson, reportError } from '../output.js';
-import { progressReporter } from '../progress.js';
 import { addRunOptions, runOptionsFrom, type RunFlags } from './run-flags.js';
 
 interface TrainFlags extends RunFlags {
@@ -31,18 +31,21 @@ export function trainCommand(): Command {
     .option('--skip-random <k>', 'random-sampling baseline: skip k layers chosen uniformly at random (seeded by --seed)', integer(1));
   addRunOptions(command, { epochsHelp: 'training epochs (default per model and task)' });
   return command.action(async (flags: TrainFlags) => {
-    const progress = progressReporter('train');
+    if (await launchedHere(flags)) return;
+    const rank = processRank();
+    const progress = rankProgress('train', rank);
     try {
       const result = await withInterrupt((signal) =>
         train({ ...runOptionsFrom(flags), skip: flags.skip, skipFrom: flags.skipFrom, skipRandom: flags.skipRandom, signal, onProgress: progress.onProgress }),
       );
       progress.done();
+      if (rank !== 0) return; // rank 0 prints the job's result
       const { metrics, skipped, params, runDir } = result;
       if (flags.json) printJson({ metrics, skipped, params, runDir });
       else process.stdout.write(`${formatRunResult(result)}\n`);
     } catch (error) {
       progress.done();
-      reportError(error, flags);
+      reportError(error, { ...flags, rank });
     }
   });
 }
