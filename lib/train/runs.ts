@@ -149,8 +149,9 @@ export function batchPlan(settings: { batchSize: number; effectiveBatch: number 
   }
   const perStep = perRank * ranks;
   if (effective % perStep !== 0) {
+    if (batchSize === undefined) throw invalidArgument('effective batch', `a multiple of the ${ranks} ranks (set --effective-batch and --batch-size to fit them)`, effective);
     const across = ranks === 1 ? `the batch size ${perRank}` : `the batch size ${perRank} x ${ranks} ranks = ${perStep}`;
-    throw invalidArgument('effective batch', `a multiple of ${across} (set --effective-batch and --batch-size to fit the number of ranks)`, effective);
+    throw invalidArgument('effective batch', `a multiple of ${across}`, effective);
   }
   return { batchSize: perRank, accumulation: effective / perStep };
 }
