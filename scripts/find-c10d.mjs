@@ -16,7 +16,7 @@ const SYMBOLS = { gloo: '_ZN4c10d16ProcessGroupGlooC1E', nccl: '_ZN4c10d16Proces
 const DEFAULT_INCLUDE = new Set(['/usr/include', '/usr/local/include']);
 
 /** Whether `file` contains `text` (read in chunks: libtorch_cuda.so is over a gigabyte). */
-export function fileContains(file, text) {
+export function fileContains(file, text, chunkBytes = 64 << 20) {
   let fd;
   try {
     fd = fs.openSync(file, 'r');
@@ -25,7 +25,7 @@ export function fileContains(file, text) {
   }
   try {
     const needle = Buffer.from(text);
-    const chunk = Buffer.alloc(64 << 20);
+    const chunk = Buffer.alloc(chunkBytes);
     let carry = Buffer.alloc(0);
     for (;;) {
       const read = fs.readSync(fd, chunk, 0, chunk.length, null);

@@ -15,6 +15,7 @@ PACKAGES=(
   libblas3                   # the reference BLAS, kept beside OpenBLAS so tests can check doctor's warning
   python3-torch              # the same libtorch from Python: reference results, benchmarks, checkpoint fixtures
   nlohmann-json3-dev         # JSON parser (header-only) for safetensors headers
+  libgloo-dev                # Gloo's headers: libtorch's collective backend on CPU (data-parallel runs)
   chromium                   # headless browser: the test that report.html draws its charts
 )
 

@@ -3,6 +3,7 @@
  * build) with a measured GEMM rate, and warnings for the set-ups that make everything slow.
  */
 import os from 'node:os';
+import { distributedBackends } from '../native/process-group.js';
 import { runtimeInfo, timeGemm } from '../native/runtime.js';
 import { packageName, packageVersion } from '../package-info.js';
 
@@ -11,6 +12,8 @@ export interface DoctorReport {
   node: { version: string; napiVersion: number; platform: string; arch: string };
   torch: { version: string; headerVersion: string; library: string; foundVia: string; cmakeDir: string; mkldnn: boolean; parallelBackend: string };
   cuda: { built: boolean; available: boolean; deviceCount: number };
+  /** Collective backends of this build, for data-parallel runs ('gloo', 'nccl'). */
+  distributed: { backends: string[] };
   blas: {
     /** "openblas", "mkl", "blis", "flexiblas", "bundled" (linked into libtorch), "reference" or "unknown". */
     vendor: string;
@@ -52,6 +55,7 @@ export async function doctor(): Promise<DoctorReport> {
       parallelBackend: info.torch.parallelBackend,
     },
     cuda: info.cuda,
+    distributed: { backends: distributedBackends() },
     blas: { ...info.blas, reference: info.blas.vendor === 'reference', gemmGflops: round(gemm.gflops, 1), gemmSize: GEMM_SIZE },
     threads: { ...info.threads, available: os.availableParallelism(), requested },
     build: { ...info.build, addonPath: info.addonPath },
@@ -97,6 +101,7 @@ export function formatDoctor(report: DoctorReport): string {
     ['  found via', torch.foundVia],
     ['  parallel', `${torch.parallelBackend}, oneDNN ${torch.mkldnn ? 'yes' : 'no'}`],
     ['CUDA', cuda.available ? `${cuda.deviceCount} device(s)` : cuda.built ? 'built in, no usable device' : 'not built in (CPU-only libtorch)'],
+    ['distributed', report.distributed.backends.length ? report.distributed.backends.join(', ') : 'no backend built in (see README, scale-out)'],
     ['BLAS', `${blas.vendor}${blas.reference ? '  <-- SLOW' : ''} (${blas.library})`],
     ['  detail', blas.detail || '-'],
     ['  threading', `${blas.threading || '-'}${blas.threads >= 0 ? `, ${blas.threads} threads` : ''}; libtorch built with BLAS_INFO=${blas.builtWith}`],

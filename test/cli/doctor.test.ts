@@ -24,6 +24,7 @@ describe('das doctor', () => {
       node: { version: 'string', napiVersion: 'number', platform: 'string', arch: 'string' },
       torch: { version: 'string', headerVersion: 'string', library: 'string', foundVia: 'string', cmakeDir: 'string', mkldnn: 'boolean', parallelBackend: 'string' },
       cuda: { built: 'boolean', available: 'boolean', deviceCount: 'number' },
+      distributed: { backends: 'array' },
       blas: {
         vendor: 'string',
         library: 'string',
@@ -44,6 +45,7 @@ describe('das doctor', () => {
     assert.ok(fs.existsSync(r.torch.library), `libtorch path ${r.torch.library} exists`);
     assert.ok(['openblas', 'mkl', 'blis', 'flexiblas', 'bundled', 'reference', 'unknown'].includes(r.blas.vendor));
     assert.ok(r.blas.gemmGflops > 0);
+    assert.ok(r.distributed.backends.includes('gloo'), 'Gloo is built in (libgloo-dev, installed by scripts/setup-debian.sh)');
     assert.equal(r.threads.intraOp, os.availableParallelism(), 'threads default to the available parallelism');
     assert.ok(['cmake-js', 'node-gyp'].includes(r.build.system));
     assert.equal(r.build.type, 'release');
