@@ -7,8 +7,10 @@
  *   the master is the first host of SLURM_STEP_NODELIST (else SLURM_JOB_NODELIST) unless
  *   MASTER_ADDR says otherwise, and the port MASTER_PORT, else 20000 + SLURM_JOB_ID mod 10000 (so
  *   that two jobs sharing a node do not collide).
- * torchrun's variables win over SLURM's (`srun torchrun ...` is a common pattern). Pure: tests pass
- * their own environment.
+ * torchrun's variables win over SLURM's (`srun torchrun ...` is a common pattern). When torchrun's
+ * agent hosts the store itself (TORCHELASTIC_USE_AGENT_STORE=True), every rank connects to it, under
+ * the key prefix of the current restart, as PyTorch's own workers do. Pure: tests pass their own
+ * environment.
  */
 import { DasError } from '../errors.js';
 import { firstHost } from './hostlist.js';
@@ -23,6 +25,8 @@ export interface DistEnv {
   masterAddr: string;
   masterPort: number;
   source: 'torchrun' | 'slurm';
+  /** Set when torchrun's agent hosts the rendezvous store: the prefix of this restart's keys. */
+  agentStore?: { prefix: string };
 }
 
 export interface DistEnvResult {
@@ -78,7 +82,8 @@ function fromTorchrun(env: NodeJS.ProcessEnv): DistEnv | undefined {
   if (localRank > rank) throw inconsistent(`LOCAL_RANK=${localRank} is larger than RANK=${rank}`);
   if (localWorldSize !== undefined && localRank >= localWorldSize) throw inconsistent(`LOCAL_RANK=${localRank} is not below LOCAL_WORLD_SIZE=${localWorldSize}`);
   if (worldSize === 1) return undefined;
-  return { rank, worldSize, localRank, ...(localWorldSize !== undefined ? { localWorldSize } : {}), ...master(env, worldSize), source: 'torchrun' };
+  const agentStore = env.TORCHELASTIC_USE_AGENT_STORE === 'True' ? { agentStore: { prefix: `/worker/attempt_${optionalInteger(env, 'TORCHELASTIC_RESTART_COUNT', 0) ?? 0}/` } } : {};
+  return { rank, worldSize, localRank, ...(localWorldSize !== undefined ? { localWorldSize } : {}), ...master(env, worldSize), source: 'torchrun', ...agentStore };
 }
 
 function fromSlurm(env: NodeJS.ProcessEnv): DistEnvResult {

@@ -197,11 +197,12 @@ export async function joinWorld(options: JoinOptions): Promise<World> {
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new DasError('DAS_INVALID_ARGUMENT', `Expected a positive number of seconds for --dist-timeout but received ${timeoutSeconds}`);
   const backend = chooseBackend(options.device, distributedBackends(), options.backend);
-  if (env.rank === 0) await assertPortFree(env.masterPort);
+  if (env.rank === 0 && !env.agentStore) await assertPortFree(env.masterPort);
   else await assertResolvable(env.masterAddr);
   const cudaDevice = backend === 'nccl' ? Number(options.device.split(':')[1] ?? 0) : -1;
   const group = await ProcessGroup.create({
-    backend, rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr, masterPort: env.masterPort, timeoutMs: Math.round(timeoutSeconds * 1000), cudaDevice,
+    backend, rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr, masterPort: env.masterPort,
+    hostStore: !env.agentStore, storePrefix: env.agentStore?.prefix ?? '', timeoutMs: Math.round(timeoutSeconds * 1000), cudaDevice,
   });
   const world = new ProcessGroupWorld(group, env.rank, env.worldSize, env.localRank, backend);
   try {

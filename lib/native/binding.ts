@@ -87,6 +87,10 @@ export interface ProcessGroupOptions {
   worldSize: number;
   masterAddr: string;
   masterPort: number;
+  /** Rank 0 hosts the store (false: a launcher's agent does). */
+  hostStore: boolean;
+  /** Prefix of every key this job puts in the store ('' for none). */
+  storePrefix: string;
   timeoutMs: number;
   /** NCCL: this rank's GPU; -1 otherwise. */
   cudaDevice: number;

@@ -151,7 +151,7 @@ class NativeProcessGroup : public Napi::ObjectWrap<NativeProcessGroup> {
   GroupPtr group_;
 };
 
-// [async] createProcessGroup({ backend, rank, worldSize, masterAddr, masterPort, timeoutMs, cudaDevice }): Promise<NativeProcessGroup>
+// [async] createProcessGroup({ backend, rank, worldSize, masterAddr, masterPort, hostStore, storePrefix, timeoutMs, cudaDevice }): Promise<NativeProcessGroup>
 // Opens the rendezvous store (rank 0 hosts it) and claims the rank; connect() follows.
 Napi::Value CreateProcessGroup(const Napi::CallbackInfo& info) {
   return Guarded(info, [&]() -> Napi::Value {
@@ -164,6 +164,10 @@ Napi::Value CreateProcessGroup(const Napi::CallbackInfo& info) {
     options.world_size = static_cast<int>(IntField(object, "worldSize", "process group"));
     options.master_addr = StringField(object, "masterAddr", "process group");
     options.master_port = static_cast<int>(IntField(object, "masterPort", "process group"));
+    const Napi::Value host_store = object.Get("hostStore");
+    if (!host_store.IsBoolean()) throw Napi::TypeError::New(env, "Expected a boolean for process group.hostStore");
+    options.host_store = host_store.As<Napi::Boolean>().Value();
+    options.store_prefix = StringField(object, "storePrefix", "process group");
     options.timeout = std::chrono::milliseconds(IntField(object, "timeoutMs", "process group"));
     options.cuda_device = static_cast<int>(IntField(object, "cudaDevice", "process group"));
     AddonData* data = &GetAddonData(env);

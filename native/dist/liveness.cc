@@ -2,17 +2,15 @@
 
 #include <thread>
 
+#include "dist/store.h"
+
 namespace das::dist {
 
 std::string BeatKey(int rank) { return "das/beat/" + std::to_string(rank); }
 
-Liveness::Liveness(const std::string& host, int port, int rank, int world_size) : rank_(rank), world_size_(world_size) {
-  c10d::TCPStoreOptions options;
-  options.port = static_cast<std::uint16_t>(port);
-  options.isServer = false;
-  options.waitWorkers = false;
-  options.timeout = std::chrono::seconds(10);  // a diagnosis must not hang on a store that vanished
-  store_ = c10::make_intrusive<c10d::TCPStore>(host, options);
+Liveness::Liveness(const std::string& host, int port, const std::string& prefix, int rank, int world_size) : rank_(rank), world_size_(world_size) {
+  // a diagnosis must not hang on a store that vanished: a short timeout
+  store_ = ConnectStore(host, port, false, std::chrono::seconds(10), prefix);
   store_->add(BeatKey(rank_), 1);
   thread_ = std::thread([this] { Run(); });
 }

@@ -17,7 +17,7 @@ namespace das::dist {
 class Liveness {
  public:
   // Opens its own connection to the store, so a long blocking call on the main one never delays a beat.
-  Liveness(const std::string& host, int port, int rank, int world_size);
+  Liveness(const std::string& host, int port, const std::string& prefix, int rank, int world_size);
   ~Liveness();
   Liveness(const Liveness&) = delete;
   Liveness& operator=(const Liveness&) = delete;
@@ -30,7 +30,7 @@ class Liveness {
  private:
   void Run();
 
-  c10::intrusive_ptr<c10d::TCPStore> store_;
+  StorePtr store_;
   const int rank_;
   const int world_size_;
   std::mutex mutex_;

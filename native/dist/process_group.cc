@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/coded_error.h"
+#include "dist/store.h"
 
 namespace das::dist {
 
@@ -41,22 +42,18 @@ constexpr const char* kClosedKey = "das/closed";
 std::vector<uint8_t> ToBytes(const std::string& text) { return {text.begin(), text.end()}; }
 std::string FromBytes(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
 
-c10::intrusive_ptr<c10d::TCPStore> OpenStore(const GroupOptions& o) {
-  c10d::TCPStoreOptions options;
-  options.port = static_cast<std::uint16_t>(o.master_port);
-  options.isServer = o.rank == 0;
-  options.waitWorkers = false;  // the exchanges that follow wait, and name who is missing
-  options.timeout = o.timeout;
+StorePtr OpenStore(const GroupOptions& o) {
+  const bool host_it = o.host_store && o.rank == 0;
   const std::string where = o.master_addr + ":" + std::to_string(o.master_port);
   try {
-    return c10::make_intrusive<c10d::TCPStore>(o.master_addr, options);
+    return ConnectStore(o.master_addr, o.master_port, host_it, o.timeout, o.store_prefix);
   } catch (const std::exception& error) {
-    if (o.rank == 0) {
+    if (host_it) {
       throw CodedError(kCode, "rank 0 cannot open the rendezvous store at " + where + " (MASTER_ADDR:MASTER_PORT): " + ReasonOf(error) +
                                   ". If the port is in use (another job?), choose another MASTER_PORT; MASTER_ADDR must name this machine");
     }
-    throw CodedError(kCode, "rank " + std::to_string(o.rank) + " cannot reach the rendezvous store of rank 0 at " + where +
-                                " (MASTER_ADDR:MASTER_PORT) within " + Seconds(o.timeout) + ": " + ReasonOf(error) +
+    throw CodedError(kCode, "rank " + std::to_string(o.rank) + " cannot reach the rendezvous store " + (o.host_store ? "of rank 0" : "of the launcher") +
+                                " at " + where + " (MASTER_ADDR:MASTER_PORT) within " + Seconds(o.timeout) + ": " + ReasonOf(error) +
                                 ". Check that rank 0 is running, that every rank has the same MASTER_ADDR and MASTER_PORT, and that "
                                 "this machine can reach that address");
   }
@@ -80,7 +77,7 @@ ProcessGroup::ProcessGroup(const GroupOptions& options) : options_(options) {
     throw CodedError(kCode, "another process already joined this job as rank " + std::to_string(options_.rank) +
                                 ": every process needs its own RANK in 0.." + std::to_string(options_.world_size - 1));
   }
-  liveness_ = std::make_unique<Liveness>(options_.master_addr, options_.master_port, options_.rank, options_.world_size);
+  liveness_ = std::make_unique<Liveness>(options_.master_addr, options_.master_port, options_.store_prefix, options_.rank, options_.world_size);
 }
 
 ProcessGroup::~ProcessGroup() = default;

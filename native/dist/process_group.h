@@ -25,6 +25,9 @@ struct GroupOptions {
   int world_size = 1;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
+  // Rank 0 hosts the store, unless a launcher's agent already does (torchrun's, under a key prefix).
+  bool host_store = true;
+  std::string store_prefix;
   // Limit for the rendezvous and for every collective; a rank that does not take part by then is reported.
   std::chrono::milliseconds timeout{1800000};
   int cuda_device = -1;  // NCCL: the GPU of this rank
@@ -83,7 +86,7 @@ class ProcessGroup {
   std::string ReportedFailure();
 
   const GroupOptions options_;
-  c10::intrusive_ptr<c10d::TCPStore> store_;
+  StorePtr store_;
   std::unique_ptr<Liveness> liveness_;
   c10::intrusive_ptr<CommBackend> backend_;
   std::string failure_;  // set once a collective failed: the group is unusable from then on

@@ -38,6 +38,11 @@ describe('data parallel: the job from the environment (pure)', () => {
         assert.deepEqual(distEnvFrom(torchrun(rank)).env, { rank, worldSize: 4, localRank: rank % 2, localWorldSize: 2, masterAddr: 'node01', masterPort: 29500, source: 'torchrun' });
       }
     });
+    it('under torchrun\'s agent store: every rank connects to it, with the keys of the current restart', () => {
+      const env = distEnvFrom(torchrun(0, { TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RESTART_COUNT: '2' })).env!;
+      assert.deepEqual(env.agentStore, { prefix: '/worker/attempt_2/' });
+      assert.equal(distEnvFrom(torchrun(0)).env!.agentStore, undefined);
+    });
     it('no variables, or a world of one: a single process', () => {
       assert.deepEqual(distEnvFrom({}), {});
       assert.deepEqual(distEnvFrom({ RANK: '0', WORLD_SIZE: '1' }), {});
