@@ -310,14 +310,25 @@ function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
 
 /** The DAS search: which `skipNum` layers the task needs least. */
 export async function search(options: SearchOptions): Promise<SearchRunResult> {
+  const search = { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr };
+  return asRun('search', options, (world) => ({ ...resolveConfig('search', options, world), search }), runSearch);
+}
+
+/**
+ * A search or training run as this process's rank: joins the job, opens the run directory and the
+ * model and data, runs `body`, and frees the model however it ends.
+ */
+async function asRun<O extends RunOptions, R>(
+  mode: 'search' | 'train',
+  options: O,
+  build: (world: World) => ResolvedRunConfig,
+  body: (options: O, runDir: RunDir, config: ResolvedRunConfig, setup: Setup) => Promise<R>,
+): Promise<R> {
   return inWorld(requestedDevice(options), options, async (world, device) => {
-    const { runDir, config } = await openRun('search', options, world, () => ({
-      ...resolveConfig('search', options, world),
-      search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
-    }));
+    const { runDir, config } = await openRun(mode, options, world, () => build(world));
     const setup = await setUp(config, runDir, world, device);
     try {
-      return await runSearch(options, runDir, config, setup);
+      return await body(options, runDir, config, setup);
     } finally {
       await setup.model.dispose();
     }
@@ -375,18 +386,15 @@ function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skip
 }
 
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
-  return inWorld(requestedDevice(options), options, async (world, device) => {
-    const { runDir, config } = await openRun('train', options, world, () => {
+  return asRun(
+    'train',
+    options,
+    (world) => {
       const resolved = resolveConfig('train', options, world);
       return { ...resolved, ...chooseSkip(options, resolved.seed) };
-    });
-    const setup = await setUp(config, runDir, world, device);
-    try {
-      return await runTraining(options, runDir, config, setup);
-    } finally {
-      await setup.model.dispose();
-    }
-  });
+    },
+    runTraining,
+  );
 }
 
 async function runTraining(options: TrainOptions, runDir: RunDir, config: ResolvedRunConfig, setup: Setup): Promise<TrainRunResult> {

@@ -191,19 +191,24 @@ void ProcessGroup::Fail(const std::string& what, const std::string& reason) {
   throw CodedError(kCode, failure_);
 }
 
-void ProcessGroup::AllReduce(std::vector<at::Tensor>& tensors, c10d::ReduceOp op) {
+template <typename LaunchOne>
+void ProcessGroup::EachTensor(const char* what, std::vector<at::Tensor>& tensors, LaunchOne launch_one) {
   int64_t bytes = 0;
   for (const auto& tensor : tensors) bytes += static_cast<int64_t>(tensor.nbytes());
-  Collective("all-reduce", bytes, [&](CommBackend& backend) {
+  Collective(what, bytes, [&](CommBackend& backend) {
     std::vector<WorkPtr> works;
     for (auto& tensor : tensors) {
       std::vector<at::Tensor> one{tensor};
-      c10d::AllreduceOptions options;
-      options.reduceOp = op;
-      works.push_back(backend.allreduce(one, options));
+      works.push_back(launch_one(backend, one));
     }
     return works;
   });
+}
+
+void ProcessGroup::AllReduce(std::vector<at::Tensor>& tensors, c10d::ReduceOp op) {
+  c10d::AllreduceOptions options;
+  options.reduceOp = op;
+  EachTensor("all-reduce", tensors, [&](CommBackend& backend, std::vector<at::Tensor>& one) { return backend.allreduce(one, options); });
 }
 
 at::Tensor ProcessGroup::AllGather(const at::Tensor& tensor) {
@@ -216,18 +221,9 @@ at::Tensor ProcessGroup::AllGather(const at::Tensor& tensor) {
 }
 
 void ProcessGroup::Broadcast(std::vector<at::Tensor>& tensors, int root) {
-  int64_t bytes = 0;
-  for (const auto& tensor : tensors) bytes += static_cast<int64_t>(tensor.nbytes());
-  Collective("broadcast", bytes, [&](CommBackend& backend) {
-    std::vector<WorkPtr> works;
-    for (auto& tensor : tensors) {
-      std::vector<at::Tensor> one{tensor};
-      c10d::BroadcastOptions options;
-      options.rootRank = root;
-      works.push_back(backend.broadcast(one, options));
-    }
-    return works;
-  });
+  c10d::BroadcastOptions options;
+  options.rootRank = root;
+  EachTensor("broadcast", tensors, [&](CommBackend& backend, std::vector<at::Tensor>& one) { return backend.broadcast(one, options); });
 }
 
 void ProcessGroup::Barrier() {

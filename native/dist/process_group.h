@@ -78,6 +78,9 @@ class ProcessGroup {
  private:
   template <typename Launch>
   void Collective(const char* what, int64_t bytes, Launch launch);
+  // One collective per tensor, all started before any is waited for.
+  template <typename LaunchOne>
+  void EachTensor(const char* what, std::vector<at::Tensor>& tensors, LaunchOne launch_one);
   [[noreturn]] void Fail(const std::string& what, const std::string& reason);
   // Why a collective failed, from the other ranks' side: a reported error, a silent heartbeat, or neither.
   std::string Diagnose();

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeTinyTokenizer } from '../../lib/data/index.js';
 import { randomSkipSet } from '../../lib/das/index.js';
 import { runRanks } from '../support/dist-job.js';
+import { makePlantedRoberta, PLANTED } from '../support/planted-roberta.js';
 import { repoRoot } from '../support/repo.js';
-
-const PLANTED = ['En1', 'En3'];
 const SEEDS = [1, 2, 3, 4, 5];
 const worker = path.join(repoRoot, 'dist/test/support/dist-search-worker.js');
 
@@ -20,11 +17,7 @@ describe('data parallel: a 2-rank DAS search still finds the planted redundancy 
 
   before(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'das-dp-planted-'));
-    checkpoint = path.join(root, 'checkpoint');
-    data = path.join(root, 'data');
-    const tokenizer = await writeTinyTokenizer(checkpoint, 'bpe');
-    const child = spawnSync('/usr/bin/python3', [path.join(repoRoot, 'test/fixtures/planted_roberta.py'), tokenizer, checkpoint, data, '1,3'], { encoding: 'utf8' });
-    assert.equal(child.status, 0, child.stderr);
+    ({ checkpoint, data } = await makePlantedRoberta(root));
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
