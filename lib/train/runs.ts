@@ -228,9 +228,11 @@ async function openRun(mode: 'search' | 'train', options: RunOptions, world: Wor
 /** The device a run asks for: a resumed run keeps the one it was started with. */
 function requestedDevice(options: { resume?: boolean; out?: string; device?: string }): string {
   const stored = options.resume && options.out ? path.join(options.out, 'config.json') : undefined;
-  if (stored && fs.existsSync(stored)) {
-    const device = (JSON.parse(fs.readFileSync(stored, 'utf8')) as { device?: unknown }).device;
+  try {
+    const device = stored && (JSON.parse(fs.readFileSync(stored, 'utf8')) as { device?: unknown }).device;
     if (typeof device === 'string') return device;
+  } catch {
+    // no readable config: opening the run says what is wrong with it
   }
   return options.device ?? 'cpu';
 }
