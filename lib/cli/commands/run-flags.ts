@@ -24,7 +24,7 @@ export interface RunFlags extends DistFlags {
 }
 
 export function addRunOptions(command: Command, help: { epochsHelp: string }): Command {
-  return addDistOptions(command)
+  command
     .addOption(new Option('--model <arch>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
     .requiredOption('--checkpoint <path>', 'pre-trained weights: a file, or a folder with config.json, weights and tokenizer.json')
     .addOption(new Option('--task <task>', 'downstream task').choices(TASKS).makeOptionMandatory())
@@ -40,6 +40,7 @@ export function addRunOptions(command: Command, help: { epochsHelp: string }): C
     .option('--out <run-dir>', 'run directory (default runs/<mode>-<model>-<task>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--json', 'print the result as one JSON object on the last line of stdout');
+  return addDistOptions(command);
 }
 
 export function runOptionsFrom(flags: RunFlags): RunOptions {
