@@ -106,6 +106,8 @@ std::vector<std::string> ProcessGroup::Exchange(const std::string& key, const st
     std::vector<int> missing;
     for (int r = 0; r < options_.world_size; ++r) missing.push_back(r);
     const auto deadline = Clock::now() + options_.timeout;
+    // polled, backing off to 0.5 s: a large job waiting for a late rank must not flood the store
+    std::chrono::milliseconds pause(20);
     for (;;) {
       missing.erase(std::remove_if(missing.begin(), missing.end(), [&](int r) { return store_->check({key_of(r)}); }), missing.end());
       if (missing.empty()) break;
@@ -118,7 +120,8 @@ std::vector<std::string> ProcessGroup::Exchange(const std::string& key, const st
                                     Seconds(options_.timeout) +
                                     " (--dist-timeout): are they running, with the same WORLD_SIZE, MASTER_ADDR and MASTER_PORT?");
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(pause);
+      pause = std::min(2 * pause, std::chrono::milliseconds(500));
     }
     for (int r = 0; r < options_.world_size; ++r) values[r] = FromBytes(store_->get(key_of(r)));
   } catch (const CodedError&) {
