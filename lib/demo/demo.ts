@@ -80,7 +80,7 @@ async function saveCheckpoint(model: Model<'vilt'>, dir: string): Promise<void> 
   const hf = viltConfigToHf(model.config);
   fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hf, null, 2)}\n`);
   // a pre-trained backbone: no adapters and no task head (DAS trains its own)
-  const keep = new Set(model.parameters().filter((p) => !p.head && !p.name.includes('_adapter.')).map((p) => p.name));
+  const keep = new Set(model.parameters().filter((p) => !p.head && p.role !== 'method').map((p) => p.name));
   const state = await model.state('all');
   await writeSafetensors(path.join(dir, 'model.safetensors'), Object.fromEntries(Object.entries(state).filter(([name]) => keep.has(name))));
 }
@@ -95,7 +95,7 @@ async function pretrain(dir: string, data: string, seed: number, log: (line: str
   const zeros: Record<string, HostTensor> = {};
   for (const p of params.filter((q) => zeroed.includes(q.name))) zeros[p.name] = { dtype: 'float32', shape: p.shape, data: new Float32Array(p.numel) };
   await model.loadState(zeros);
-  model.setTrainable(params.filter((p) => !zeroed.includes(p.name) && !p.name.includes('_adapter.')).map((p) => p.name));
+  model.setTrainable(params.filter((p) => !zeroed.includes(p.name) && p.role !== 'method').map((p) => p.name));
   model.configureOptimizer({ weightDecay: 0.01 });
   const common = { tokenizer, batchSize: 32, transform: { kind: 'vilt' as const, size: IMAGE }, preparer: createImagePreparer() };
   const [trainData, valData] = await Promise.all(['train', 'val'].map((split) => openTaskDataset({ task: 'vqa', data, split, model: 'vilt', numAnswers: SHAPE_ANSWERS.length })));

@@ -4,6 +4,7 @@
  * softmax do not. Checked against libtorch's profiler on real forward passes in the tests.
  */
 import { invalidArgument } from '../errors.js';
+import { describeArchitecture, layerNames } from './architecture.js';
 import type { RobertaConfig } from './roberta-config.js';
 
 export interface LayerFlops {
@@ -74,16 +75,12 @@ export function checkSkip(layerNames: string[], skip: readonly string[]): Set<st
   return new Set(skip);
 }
 
-export function robertaLayerNames(config: Pick<RobertaConfig, 'layers'>, prefix = 'En'): string[] {
-  return Array.from({ length: config.layers }, (_, i) => `${prefix}${i}`);
-}
-
 /** RoBERTa sequence classification on one sequence of `tokens` tokens. */
 export function robertaFlops(config: RobertaConfig, options: { tokens: number; skip?: readonly string[] }): FlopReport {
   const { tokens } = options;
   if (!Number.isInteger(tokens) || tokens < 1) throw invalidArgument('tokens', 'a positive integer', tokens);
   const { hidden: h, intermediate, adapterBottleneck: b, skipBottleneck: s, numLabels } = config;
-  const names = robertaLayerNames(config);
+  const names = layerNames(describeArchitecture('roberta', config));
   const skipped = checkSkip(names, options.skip ?? []);
   const layerBase = bertLayerFlops(tokens, h, intermediate);
   const layers = names.map((name) => ({

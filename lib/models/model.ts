@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
-import type { NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
+import { resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import type { NativeArchitectureDescriptor, NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { callAsync, callSync } from '../native/call.js';
 import type { ProcessGroup } from '../native/process-group.js';
 import { normalizeDevice } from '../native/runtime.js';
@@ -38,6 +39,8 @@ export interface ModelOptions {
   device?: string;
   /** Seeds the initialisation of adapters and heads. Default 0. */
   seed?: number;
+  /** The parameter-efficient method: what is attached and what trains. Default das. */
+  method?: MethodConfig | MethodName;
 }
 
 export interface ParameterCounts {
@@ -74,6 +77,8 @@ export class Model<A extends Architecture = Architecture> {
   private constructor(
     readonly architecture: A,
     readonly config: Readonly<ConfigByArchitecture[A]>,
+    /** The method the model was built with (every option resolved). */
+    readonly method: Readonly<MethodConfig>,
     private readonly native: NativeModel,
   ) {}
 
@@ -84,8 +89,9 @@ export class Model<A extends Architecture = Architecture> {
     const device = normalizeDevice(options.device ?? 'cpu');
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
-    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed));
-    return new Model<A>(architecture, Object.freeze(checked), native);
+    const method = resolveMethod(options.method);
+    const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method));
+    return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), native);
   }
 
   /** Runs `work` after every operation queued before it. */
@@ -106,6 +112,11 @@ export class Model<A extends Architecture = Architecture> {
 
   parameters(): NativeParameterInfo[] {
     return callSync(() => this.native.parameters());
+  }
+
+  /** Layers, scopes and attachment points (the same as describeArchitecture for this configuration). */
+  describe(): NativeArchitectureDescriptor {
+    return callSync(() => this.native.describe());
   }
 
   parameterCounts(): ParameterCounts {
@@ -184,7 +195,7 @@ export class Model<A extends Architecture = Architecture> {
 
   /**
    * Makes exactly `names` trainable (e.g. pre-training a small model from scratch), or restores the
-   * DAS split (adapters, heads, ...) with null. Call configureOptimizer afterwards.
+   * method's split with null. Call configureOptimizer afterwards.
    */
   setTrainable(names: readonly string[] | null): void {
     if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);

@@ -6,12 +6,11 @@
  */
 import { DasError } from '../errors.js';
 import type { NativeLoadReport } from '../native/binding.js';
-import { exportSectionOf, isExecuted, type ExportSection } from './export-format.js';
+import { describeArchitecture, isExecuted, layerNames } from './architecture.js';
+import { exportSectionOf, type ExportSection } from './export-format.js';
 import { meterConfigFor, meterConfigFromJson } from './meter-config.js';
 import { Model, type Architecture, type ConfigByArchitecture, type ModelOptions } from './model.js';
-import { robertaLayerNames } from './flops.js';
 import { checkLoad, checkPretrainedLoad, checkpointConfigJson, checkpointRobertaConfig, locateCheckpoint, type CheckpointFiles } from './pretrained.js';
-import { meterScope, viltLayerNames } from './vl-flops.js';
 import { ROBERTA_TASK_LABELS, type RobertaTask } from './presets.js';
 import { VILT_B32, viltConfigFromHf, type VisionLanguageTask } from './vilt-config.js';
 
@@ -96,8 +95,8 @@ export async function loadPretrained(architecture: Architecture, spec: string, o
   try {
     const report = await model.loadCheckpoint(files.weights);
     if (exported) {
-      const layers = model.layerNames();
-      checkLoad(model, report, files.weights, { needed: (name) => isExecuted(architecture, name, exported.skipped, layers), label: 'weights' });
+      const descriptor = model.describe();
+      checkLoad(model, report, files.weights, { needed: (name) => isExecuted(descriptor, name, exported.skipped), label: 'weights' });
     } else {
       checkPretrainedLoad(model, report, files.weights);
     }
@@ -110,7 +109,6 @@ export async function loadPretrained(architecture: Architecture, spec: string, o
 
 /** Skippable layers (the global scope) of the model a checkpoint describes, without loading weights. */
 export function checkpointLayerNames(architecture: Architecture, spec: string): string[] {
-  if (architecture === 'roberta') return robertaLayerNames(checkpointModelConfig('roberta', spec, 'sst2'));
-  if (architecture === 'vilt') return viltLayerNames(checkpointModelConfig('vilt', spec, 'vqa'));
-  return meterScope(checkpointModelConfig('meter', spec, 'vqa'), 'global');
+  const task = architecture === 'roberta' ? 'sst2' : 'vqa';
+  return layerNames(describeArchitecture(architecture, checkpointModelConfig(architecture, spec, task)));
 }

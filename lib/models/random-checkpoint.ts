@@ -35,8 +35,8 @@ export async function writeRandomRobertaCheckpoint(dir: string, shape: RandomRob
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(hf, null, 2));
   const model = await Model.create('roberta', config, { seed });
   const state = await model.state('all');
-  const keep = (name: string) => (name.startsWith('roberta.') || (head && name.startsWith('classifier.'))) && !name.includes('_adapter.');
-  const backbone = Object.fromEntries(Object.entries(state).filter(([name]) => keep(name)));
+  const kept = new Set(model.parameters().filter((p) => p.role === 'pretrained' || (head && p.role === 'head')).map((p) => p.name));
+  const backbone = Object.fromEntries(Object.entries(state).filter(([name]) => kept.has(name)));
   await writeSafetensors(path.join(dir, 'model.safetensors'), backbone);
   return dir;
 }

@@ -6,6 +6,7 @@
  * reports the per-example cost (two passes, one head) beside it.
  */
 import { invalidArgument } from '../errors.js';
+import { describeArchitecture, layerNames } from './architecture.js';
 import {
   adapterFlops,
   adapterParams,
@@ -86,10 +87,6 @@ function assemble(
   };
 }
 
-export function viltLayerNames(config: Pick<ViltConfig, 'layers'>): string[] {
-  return Array.from({ length: config.layers }, (_, i) => `En${i}`);
-}
-
 /** ViLT on `textTokens` tokens and one image of height x width pixels (default: imageSize square). */
 export function viltFlops(config: ViltConfig, options: { textTokens: number; height?: number; width?: number; skip?: readonly string[] }): VlFlopReport {
   const { hidden: h, mlp, patchSize: p, task } = config;
@@ -101,7 +98,7 @@ export function viltFlops(config: ViltConfig, options: { textTokens: number; hei
   const patches = Math.floor(height / p) * Math.floor(width / p);
   if (patches < 1) throw invalidArgument('image size', `at least one ${p}x${p} patch`, `${height}x${width}`);
   const tokens = options.textTokens + 1 + patches;
-  const names = viltLayerNames(config);
+  const names = layerNames(describeArchitecture('vilt', config));
   const skipped = checkSkip(names, options.skip ?? []);
   const blockBase = bertLayerFlops(tokens, h, mlp);
   const layers = names.map((name) => ({
@@ -134,18 +131,6 @@ export function viltBuiltParams(config: ViltConfig): { total: number; updated: n
   return { total: report.params.base + adapters, updated, head: report.params.head };
 }
 
-export function meterLayerNames(config: Pick<MeterConfig, 'fusionLayers'> & { text: { layers: number } }): string[] {
-  const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-  return [...range('FL', config.fusionLayers), ...range('FV', config.fusionLayers), ...range('LEn', config.text.layers)];
-}
-
-export type MeterScope = 'fusion' | 'global';
-
-export function meterScope(config: MeterConfig, scope: MeterScope): string[] {
-  const names = meterLayerNames(config);
-  return scope === 'global' ? names : names.slice(0, 2 * config.fusionLayers);
-}
-
 /** METER on `textTokens` tokens and one square image of vision.imageSize. */
 export function meterFlops(config: MeterConfig, options: { textTokens: number; skip?: readonly string[] }): VlFlopReport {
   const { hidden: h, intermediate, vision: v, text: t, task } = config;
@@ -153,7 +138,8 @@ export function meterFlops(config: MeterConfig, options: { textTokens: number; s
   checkTokens('textTokens', T);
   const grid = v.imageSize / v.patchSize;
   const I = grid * grid + 1;
-  const names = meterLayerNames(config);
+  const descriptor = describeArchitecture('meter', config);
+  const names = layerNames(descriptor);
   const skipped = checkSkip(names, options.skip ?? []);
   const fusionText = bertLayerFlops(T, h, intermediate) + crossAttentionFlops(T, I, h);
   const fusionImage = bertLayerFlops(I, h, intermediate) + crossAttentionFlops(I, T, h);
@@ -164,10 +150,9 @@ export function meterFlops(config: MeterConfig, options: { textTokens: number; s
     skipped: skipped.has(name),
     flops: skipped.has(name) ? adapterFlops(tokens, h, skip) : base + parallel * adapterFlops(tokens, h, config.adapterBottleneck),
   });
-  const layers = names.map((name) => {
-    if (name.startsWith('FL')) return row(name, fusionText, T, 3, config.skipBottleneck);
-    if (name.startsWith('FV')) return row(name, fusionImage, I, 3, config.skipBottleneck);
-    return row(name, textLayer, T, t.adapterBottleneck > 0 ? 2 : 0, t.skipBottleneck);
+  const layers = descriptor.layers.map(({ name, region, stream }) => {
+    if (region !== 'fusion') return row(name, textLayer, T, t.adapterBottleneck > 0 ? 2 : 0, t.skipBottleneck);
+    return stream === 'text' ? row(name, fusionText, T, 3, config.skipBottleneck) : row(name, fusionImage, I, 3, config.skipBottleneck);
   });
   const vision = linear(I - 1, 3 * v.patchSize * v.patchSize, v.hidden) + v.layers * bertLayerFlops(I, v.hidden, v.mlp);
   const fixed = vision + linear(T, t.hidden, h) + linear(I, v.hidden, h) + 2 * linear(1, h, h);
@@ -183,8 +168,8 @@ export function meterFlops(config: MeterConfig, options: { textTokens: number; s
   const base = visionParams + textParams + 2 * config.fusionLayers * fusionParams + trainedBackbone + head.params;
   let removed = 0;
   let adapters = 0;
-  for (const l of layers) {
-    const fusion = !l.name.startsWith('LEn');
+  for (const [i, l] of layers.entries()) {
+    const fusion = descriptor.layers[i]!.region === 'fusion';
     if (l.skipped) {
       removed += fusion ? fusionParams : bertLayerParams(t.hidden, t.intermediate);
       adapters += adapterParams(h, fusion ? config.skipBottleneck : t.skipBottleneck);
@@ -193,7 +178,7 @@ export function meterFlops(config: MeterConfig, options: { textTokens: number; s
     }
   }
   const input = `${T} text tokens + ${v.imageSize}x${v.imageSize} image (${I} image tokens)`;
-  const shared = names.filter((name) => name.startsWith('LEn'));
+  const shared = descriptor.layers.filter((layer) => layer.region === 'text').map((layer) => layer.name);
   return assemble(input, task, layers, fixed, head, { base, removed, updated: adapters + trainedBackbone }, shared);
 }
 

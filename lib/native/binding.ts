@@ -36,6 +36,64 @@ export interface NativeParameterInfo {
   head: boolean;
   /** AdamW weight decay applies (not biases, not LayerNorm weights). */
   decay: boolean;
+  /**
+   * pretrained: the published backbone; task: parts every method trains (poolers, modality tables, ...);
+   * head / frozen_head: the task head (the matching head that only initialises the rank head never trains);
+   * method: the method's own modules (adapters, LoRA deltas, prefixes, skip adapters).
+   */
+  role: 'pretrained' | 'task' | 'head' | 'frozen_head' | 'method';
+}
+
+/** One projection of a layer that a LoRA delta can attach to. */
+export interface NativeProjection {
+  /** query, key, value, attn_out, cross_query, cross_key, cross_value, cross_out, ffn_in, ffn_out */
+  role: string;
+  /** The module holding it, relative to the layer (attention.self.query; ViLT's q/k/v share attn.qkv). */
+  module: string;
+  in: number;
+  out: number;
+  /** First output of its slice of the module (fused qkv), and the slice's parameter name suffix ('_q'). */
+  offset: number;
+  suffix: string;
+}
+
+/** One transformer layer with attachment points, as the addon describes it. */
+export interface NativeLayerDescriptor {
+  /** Paper name: En3, FL0, FV2, LEn7. */
+  name: string;
+  /** Prefix of its parameters' names. */
+  prefix: string;
+  /** encoder (RoBERTa, ViLT), fusion or text (METER). */
+  region: string;
+  norm: 'post' | 'pre';
+  /** The tokens it runs on (ViLT: the joint text + image sequence). */
+  stream: 'text' | 'image' | 'joint';
+  /** The stream its cross-attention reads (METER's fusion layers). */
+  context?: 'text' | 'image';
+  skippable: boolean;
+  /** Methods attach their modules here (METER's language encoder: skip adapters only). */
+  adapted: boolean;
+  hidden: number;
+  heads: number;
+  intermediate: number;
+  crossAttention: boolean;
+  /** LayerNorms of width `hidden` inside the layer. */
+  layerNorms: number;
+  projections: NativeProjection[];
+  /** Sub-layers with adapter sites. */
+  sites: ('attn' | 'cross' | 'ffn')[];
+  /** The configuration's adapter sizes for this layer. */
+  adapterSizes: { parallel: number; skip: number; scale: number };
+}
+
+export interface NativeArchitectureDescriptor {
+  architecture: string;
+  /** Layers with attachment points, in forward order. */
+  layers: NativeLayerDescriptor[];
+  /** Search scopes: candidate layer names. */
+  scopes: Record<string, string[]>;
+  /** Module name of a layer's skip adapter: the only part of a skipped layer that runs. */
+  skipAdapter: string;
 }
 
 export interface NativeStepResult {
@@ -75,7 +133,9 @@ export interface NativeModel {
   /** [async] into an optimizer configured the same way */ loadOptimizerState(bytes: HostTensor<'uint8'>): Promise<void>;
   /** [async] model-specific counters (feature cache, frozen prefixes) */ counters(): Promise<Record<string, number>>;
   /** [sync] frees the model once running operations finish; later calls fail */ dispose(): void;
-  /** [sync] exactly these parameters train (null: the DAS split: adapters, heads, poolers); reconfigure the optimizer after */ setTrainable(names: string[] | null): void;
+  /** [sync] exactly these parameters train (null: the method's split); reconfigure the optimizer after */ setTrainable(names: string[] | null): void;
+  /** [sync] */ describe(): NativeArchitectureDescriptor;
+  /** [async] folds every LoRA delta into its projection's weight; resolves to how many */ mergeLora(): Promise<number>;
   /** [async] data parallel: rank 0's trainable parameters everywhere, then gradients averaged at every optimizer step; null detaches */ attachProcessGroup(group: NativeProcessGroup | null): Promise<void>;
 }
 
@@ -123,7 +183,10 @@ export interface NativeCheckpoint {
 }
 
 export interface NativeBinding {
-  /** [async] */ createModel(architecture: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number): Promise<NativeModel>;
+  /** [async] `method`: { name, ...options } with every default resolved (lib/methods/) */
+  createModel(architecture: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number, method: object): Promise<NativeModel>;
+  /** [sync] the layers, scopes and attachment points of a configuration, without building the model */
+  describeArchitecture(architecture: 'roberta' | 'vilt' | 'meter', config: object): NativeArchitectureDescriptor;
   /** [sync] seeds libtorch's generators (dropout) */ manualSeed(seed: number): void;
   /** [sync] libtorch's CPU generator state */ rngState(): HostTensor<'uint8'>;
   /** [sync] */ setRngState(state: HostTensor<'uint8'>): void;

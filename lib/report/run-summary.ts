@@ -1,8 +1,7 @@
 /** A run directory read back for reports: what it was, what it logged, what it cost. */
 import type { GateUpdateRecord } from '../das/index.js';
-import type { MeterConfig } from '../models/meter-config.js';
-import { checkpointLayerNames, checkpointModelConfig } from '../models/pretrained-any.js';
-import { meterScope, type MeterScope } from '../models/vl-flops.js';
+import { describeArchitecture, scopeLayers } from '../models/architecture.js';
+import { checkpointModelConfig } from '../models/pretrained-any.js';
 import { modelCost } from '../train/run-model.js';
 import { RunDir } from '../train/run-dir.js';
 import type { ResolvedRunConfig } from '../train/runs.js';
@@ -47,7 +46,7 @@ export function readRunSummary(dir: string): RunSummary {
   const skipped = (result?.skipped as string[] | undefined) ?? (config.mode === 'search' ? (choices.at(-1)?.skipped ?? []) : (config.skip ?? []));
   const modelConfig = checkpointModelConfig(config.architecture, config.checkpoint, config.task, config.numAnswers);
   const report = modelCost(config.architecture, modelConfig, skipped);
-  const candidates = config.search?.scope && config.architecture === 'meter' ? meterScope(modelConfig as MeterConfig, config.search.scope as MeterScope) : checkpointLayerNames(config.architecture, config.checkpoint);
+  const candidates = scopeLayers(describeArchitecture(config.architecture, modelConfig), config.search?.scope ?? 'global');
   const method: Method =
     config.mode === 'search' ? 'DAS search' : config.skipSource?.kind === 'search' ? 'DAS' : config.skipSource?.kind === 'random' ? 'random sampling' : 'manual';
   const firstEpochSteps = metricsLog.filter((m) => m.type === 'train' && m.epoch === 0).length;

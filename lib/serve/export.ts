@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadAdapters } from '../models/adapter-checkpoint.js';
-import { isExecuted, type ExportSection } from '../models/export-format.js';
+import { isExecuted } from '../models/architecture.js';
+import type { ExportSection } from '../models/export-format.js';
 import { checkpointConfigJson, locateCheckpoint } from '../models/pretrained.js';
 import { loadPretrained } from '../models/pretrained-any.js';
 import { writeSafetensors } from '../native/checkpoint.js';
@@ -42,9 +43,9 @@ export async function exportRun(options: { run: string; out: string; adapters?: 
   let kept;
   try {
     ({ skipped } = await loadAdapters(model, adaptersDir));
-    const layers = model.layerNames();
+    const descriptor = model.describe();
     const state = await model.state('all');
-    kept = Object.fromEntries(Object.entries(state).filter(([name]) => isExecuted(architecture, name, skipped, layers)));
+    kept = Object.fromEntries(Object.entries(state).filter(([name]) => isExecuted(descriptor, name, skipped)));
   } finally {
     await model.dispose();
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "binding/architecture_js.h"
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
 #include "binding/dist_wrap.h"
@@ -261,6 +262,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("timeGemm", Napi::Function::New(env, TimeGemmExport, "timeGemm"));
   exports.Set("readCheckpoint", Napi::Function::New(env, ReadCheckpointExport, "readCheckpoint"));
   exports.Set("writeSafetensors", Napi::Function::New(env, WriteSafetensorsExport, "writeSafetensors"));
+  exports.Set("describeArchitecture", Napi::Function::New(env, DescribeArchitecture, "describeArchitecture"));
   InitModelExports(env, exports);  // NativeModel, createModel, manualSeed, rngState, setRngState
   InitDistExports(env, exports);   // NativeProcessGroup, createProcessGroup, distributedBackends
   return exports;

@@ -1,5 +1,9 @@
 #include "binding/model_configs.h"
 
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "models/meter.h"
 #include "models/roberta.h"
 #include "models/vilt.h"
@@ -38,6 +42,39 @@ Napi::Object ObjectField(const Napi::Object& object, const char* name, const std
   const Napi::Value value = object.Get(name);
   if (!value.IsObject()) throw Napi::TypeError::New(object.Env(), "Expected an object for " + what + "." + name);
   return value.As<Napi::Object>();
+}
+
+std::optional<int64_t> OptionalInt(const Napi::Object& object, const char* name, const std::string& what) {
+  if (object.Get(name).IsUndefined()) return std::nullopt;
+  return IntField(object, name, what);
+}
+
+std::optional<double> OptionalNumber(const Napi::Object& object, const char* name, const std::string& what) {
+  if (object.Get(name).IsUndefined()) return std::nullopt;
+  return NumberField(object, name, what);
+}
+
+std::vector<std::string> Strings(const Napi::Object& object, const char* name, const std::string& what) {
+  const Napi::Value value = object.Get(name);
+  if (!value.IsArray()) throw Napi::TypeError::New(object.Env(), "Expected an array of strings for " + what + "." + name);
+  const auto array = value.As<Napi::Array>();
+  std::vector<std::string> items;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    if (!array.Get(i).IsString()) throw Napi::TypeError::New(object.Env(), "Expected a string for " + what + "." + name + "[" + std::to_string(i) + "]");
+    items.push_back(array.Get(i).As<Napi::String>().Utf8Value());
+  }
+  return items;
+}
+
+template <typename Enum>
+Enum Choice(const Napi::Object& object, const char* name, const std::string& what, const std::vector<std::pair<const char*, Enum>>& choices) {
+  const std::string value = StringField(object, name, what);
+  std::string names;
+  for (const auto& [text, item] : choices) {
+    if (value == text) return item;
+    names += (names.empty() ? "" : ", ") + std::string(text);
+  }
+  throw Napi::TypeError::New(object.Env(), "Expected one of " + names + " for " + what + "." + name + " but received '" + value + "'");
 }
 
 std::string Task(const Napi::Object& c, const std::string& what) {
@@ -120,18 +157,51 @@ models::MeterConfig DecodeMeter(const Napi::Object& c, const std::string& what) 
 
 }  // namespace
 
-ModelFactory DecodeModelConfig(const std::string& arch, const Napi::Object& config) {
+methods::MethodSpec DecodeMethod(const Napi::Value& value) {
+  methods::MethodSpec spec;
+  if (value.IsUndefined() || value.IsNull()) return spec;
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "Expected an object { name, ...options } for the method");
+  const auto m = value.As<Napi::Object>();
+  const std::string what = "method";
+  spec.name = StringField(m, "name", what);
+  spec.skip_bottleneck = OptionalInt(m, "skipBottleneck", what);
+  if (!m.Get("skipLayers").IsUndefined()) spec.skip_layers = Strings(m, "skipLayers", what);
+  const bool adapters = spec.name == "das" || spec.name == "adapter" || spec.name == "mam";
+  if (adapters) {
+    spec.bottleneck = OptionalInt(m, "bottleneck", what);
+    spec.scale = OptionalNumber(m, "scale", what);
+    if (!m.Get("norm").IsUndefined()) {
+      spec.adapter_norm = Choice<blocks::AdapterNorm>(m, "norm", what, {{"affine", blocks::AdapterNorm::kAffine}, {"scale", blocks::AdapterNorm::kScale},
+                                                                         {"none", blocks::AdapterNorm::kNone}});
+    }
+  }
+  if (spec.name == "lora") {
+    spec.lora = {IntField(m, "r", what), NumberField(m, "alpha", what), NumberField(m, "dropout", what)};
+    spec.lora_targets = Strings(m, "targets", what);
+  }
+  if (spec.name == "prefix" || spec.name == "mam") {
+    spec.prefix.length = IntField(m, spec.name == "mam" ? "prefixLength" : "length", what);
+    spec.prefix.form = Choice<blocks::PrefixForm>(m, spec.name == "mam" ? "prefixProjection" : "projection", what,
+                                                  {{"separate", blocks::PrefixForm::kSeparate}, {"projected", blocks::PrefixForm::kProjected}});
+  }
+  return spec;
+}
+
+DecodedArchitecture DecodeModelConfig(const std::string& arch, const Napi::Object& config) {
   if (arch == "roberta") {
     const models::RobertaConfig decoded = DecodeRoberta(config, "config");
-    return [decoded] { return std::make_shared<models::RobertaClassifier>(decoded); };
+    return {[decoded](const models::MethodHooks& hooks) { return std::make_shared<models::RobertaClassifier>(decoded, hooks); },
+            [decoded] { return models::DescribeRoberta(decoded); }};
   }
   if (arch == "vilt") {
     const models::ViltConfig decoded = DecodeVilt(config, "config");
-    return [decoded] { return std::make_shared<models::ViltModel>(decoded); };
+    return {[decoded](const models::MethodHooks& hooks) { return std::make_shared<models::ViltModel>(decoded, hooks); },
+            [decoded] { return models::DescribeVilt(decoded); }};
   }
   if (arch == "meter") {
     const models::MeterConfig decoded = DecodeMeter(config, "config");
-    return [decoded] { return std::make_shared<models::MeterModel>(decoded); };
+    return {[decoded](const models::MethodHooks& hooks) { return std::make_shared<models::MeterModel>(decoded, hooks); },
+            [decoded] { return models::DescribeMeter(decoded); }};
   }
   throw Napi::TypeError::New(config.Env(), "Expected one of roberta, vilt, meter for the architecture but received '" + arch + "'");
 }

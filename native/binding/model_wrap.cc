@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "binding/addon_data.h"
+#include "binding/architecture_js.h"
 #include "binding/async_task.h"
 #include "binding/dist_wrap.h"
 #include "binding/guarded.h"
@@ -146,6 +147,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::SetTrainable>>("setTrainable"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::LoadOptimizerState>>("loadOptimizerState"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Counters>>("counters"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::Describe>>("describe"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::MergeLora>>("mergeLora"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::AttachProcessGroup>>("attachProcessGroup"),
                        });
   }
@@ -194,7 +197,17 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return info.Env().Undefined();
   }
 
-  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores the DAS split.
+  // [sync] describe(): ArchitectureDescriptor of this model
+  Napi::Value Describe(const Napi::CallbackInfo& info) { return DescriptorToJs(info.Env(), R().model().Descriptor()); }
+
+  // [async] mergeLora(): Promise<number>  folds every LoRA delta into its projection (export); returns how many
+  Napi::Value MergeLora(const Napi::CallbackInfo& info) {
+    return Queue<int64_t>(
+        info, "das.mergeLora", [](engine::ModelRunner& r) { return r.model().MergeLora(); },
+        [](Napi::Env env, int64_t& merged) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(merged)); });
+  }
+
+  // [sync] setTrainable(names: string[] | null): exactly these parameters train; null restores the method's split.
   // Reconfigure the optimizer afterwards.
   Napi::Value SetTrainable(const Napi::CallbackInfo& info) {
     if (info[0].IsNull() || info[0].IsUndefined()) R().model().ApplyFreezing();
@@ -211,7 +224,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return StringsToJs(info.Env(), names);
   }
 
-  // [sync] parameters(): { name, shape, numel, trainable, head, decay }[]
+  // [sync] parameters(): { name, shape, numel, trainable, head, decay, role }[]
   Napi::Value Parameters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const auto infos = R().model().Parameters();
@@ -224,6 +237,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       item.Set("trainable", infos[i].trainable);
       item.Set("head", infos[i].head);
       item.Set("decay", infos[i].decay);
+      item.Set("role", models::RoleName(infos[i].role));
       array.Set(static_cast<uint32_t>(i), item);
     }
     return array;
@@ -380,7 +394,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };
 
-// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number): Promise<NativeModel>
+// [async] createModel(arch: 'roberta' | 'vilt' | 'meter', config: object, device: string, seed: number, method?: object): Promise<NativeModel>
 Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected an architecture name");
@@ -389,13 +403,16 @@ Napi::Value CreateModelBody(const Napi::CallbackInfo& info) {
   if (!info[2].IsString()) throw Napi::TypeError::New(env, "Expected a device string");
   const c10::Device device = ParseDevice(info[2].As<Napi::String>().Utf8Value());
   const uint64_t seed = info[3].IsNumber() ? static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()) : 0;
-  const ModelFactory make = DecodeModelConfig(arch, config_object);
+  const DecodedArchitecture decoded = DecodeModelConfig(arch, config_object);
+  const methods::MethodSpec spec = DecodeMethod(info[4]);
+  const auto method = methods::MakeMethod(spec);  // an unknown method fails here, on the JS thread
+  const auto make = decoded.make;
   AddonData* data = &GetAddonData(env);
   return AsyncTask<RunnerPtr>::Start(
       env, "das.createModel",
-      [make, device, seed] {
+      [make, method, device, seed] {
         torch::manual_seed(seed);  // initialisation of adapters and heads is reproducible
-        auto runner = std::make_shared<engine::ModelRunner>(make());
+        auto runner = std::make_shared<engine::ModelRunner>(make(methods::HooksOf(method)));
         runner->To(device);
         return runner;
       },

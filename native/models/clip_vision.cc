@@ -18,7 +18,6 @@ ClipTransformerImpl::ClipTransformerImpl(const ClipVisionConfig& c) : resblocks(
   o.dropout = 0.0;
   o.attention_dropout = 0.0;
   o.activation = blocks::Activation::kQuickGelu;
-  o.adapters = {0, 0, 1.0};
   for (int64_t i = 0; i < c.layers; ++i) resblocks->push_back(blocks::VitBlock(o));
 }
 

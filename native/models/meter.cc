@@ -18,7 +18,6 @@ blocks::BertLayerOptions FusionOptions(const MeterConfig& c) {
   o.dropout = c.dropout;
   o.attention_dropout = c.dropout;
   o.cross_attention = true;
-  o.adapters = c.adapters;
   return o;
 }
 
@@ -30,11 +29,39 @@ RobertaConfig TextConfig(RobertaConfig text) {
   return text;
 }
 
+std::vector<LayerDescriptor> TextLayers(const ArchitectureDescriptor& d) {
+  std::vector<LayerDescriptor> layers;
+  for (const LayerDescriptor& layer : d.layers) {
+    if (layer.region == "text") layers.push_back(layer);
+  }
+  return layers;
+}
+
 }  // namespace
 
-MeterModel::MeterModel(const MeterConfig& c)
-    : vit_model(register_module("vit_model", ClipModel(c.vision))),
-      text_transformer(register_module("text_transformer", RobertaModel(TextConfig(c.text)))),
+ArchitectureDescriptor DescribeMeter(const MeterConfig& c) {
+  ArchitectureDescriptor d;
+  d.architecture = "meter";
+  for (const std::string side : {"text", "image"}) {
+    const std::string other = side == "text" ? "image" : "text";
+    for (int64_t i = 0; i < c.fusion_layers; ++i) {
+      const std::string index = std::to_string(i);
+      const LayerPlace where{(side == "text" ? "FL" : "FV") + index, "cross_modal_" + side + "_layers." + index + ".", "fusion", side, other};
+      d.layers.push_back(BertLayerDescriptor(where, FusionOptions(c), c.adapters));
+    }
+  }
+  const std::vector<std::string> fusion = d.LayerNames();
+  // the language encoder carries skip adapters only: DAS leaves the rest of it as published
+  for (LayerDescriptor& layer : RobertaLayerDescriptors(TextConfig(c.text), "text_transformer.", "text", false)) d.layers.push_back(layer);
+  d.scopes = {{"global", d.LayerNames()}, {"fusion", fusion}};
+  return d;
+}
+
+MeterModel::MeterModel(const MeterConfig& c, const MethodHooks& hooks)
+    : TaskModel(hooks),
+      descriptor_(DescribeMeter(c)),
+      vit_model(register_module("vit_model", ClipModel(c.vision))),
+      text_transformer(register_module("text_transformer", RobertaModel(TextConfig(c.text), TextLayers(descriptor_), hooks.plan))),
       cross_modal_text_transform(register_module("cross_modal_text_transform", torch::nn::Linear(c.text.hidden, c.hidden))),
       cross_modal_image_transform(register_module("cross_modal_image_transform", torch::nn::Linear(c.vision.hidden, c.hidden))),
       token_type_embeddings(register_module("token_type_embeddings", torch::nn::Embedding(c.task == "nlvr2" ? 3 : 2, c.hidden))),
@@ -47,8 +74,13 @@ MeterModel::MeterModel(const MeterConfig& c)
   TORCH_CHECK(c.text.hidden == c.hidden, "METER's token4classifier needs the language encoder's hidden size (", c.text.hidden,
               ") to equal the fusion hidden size (", c.hidden, ")");
   for (int64_t i = 0; i < c.fusion_layers; ++i) {
-    cross_modal_text_layers->push_back(blocks::BertLayer(FusionOptions(c)));
-    cross_modal_image_layers->push_back(blocks::BertLayer(FusionOptions(c)));
+    // text and image layers interleaved, as they were always built (initialisation order)
+    for (auto* list : {&cross_modal_text_layers, &cross_modal_image_layers}) {
+      const LayerDescriptor& entry = descriptor_.layers[static_cast<size_t>(i + (list == &cross_modal_text_layers ? 0 : c.fusion_layers))];
+      blocks::BertLayerOptions options = FusionOptions(c);
+      options.attachments = hooks.plan(entry);
+      (*list)->push_back(blocks::BertLayer(options));
+    }
   }
   if (c.classifier_token) token4classifier = register_parameter("token4classifier", at::zeros({1, 1, c.hidden}));
   if (c.task == "vqa") {
@@ -89,30 +121,35 @@ void MeterModel::InitToken4Classifier() {
   embeddings->train(training);
 }
 
-std::vector<std::string> MeterModel::LayerNames() const {
-  std::vector<std::string> names;
-  for (int64_t i = 0; i < config.fusion_layers; ++i) names.push_back("FL" + std::to_string(i));
-  for (int64_t i = 0; i < config.fusion_layers; ++i) names.push_back("FV" + std::to_string(i));
-  for (const std::string& name : text_transformer->LayerNames()) names.push_back(name);
-  return names;
-}
-
-std::vector<std::string> MeterModel::Scope(const std::string& scope) const {
-  std::vector<std::string> names = LayerNames();
-  if (scope == "global") return names;
-  if (scope == "fusion") return {names.begin(), names.begin() + 2 * config.fusion_layers};
-  throw std::invalid_argument("unknown scope '" + scope + "' for meter (expected: fusion, global)");
+void MeterModel::OnTrainableChanged() {
+  vision_frozen_ = true;
+  for (const auto& param : vit_model->parameters()) vision_frozen_ = vision_frozen_ && !param.requires_grad();
+  text_embeddings_train_ = false;
+  for (const auto& param : text_transformer->embeddings->parameters()) text_embeddings_train_ = text_embeddings_train_ || param.requires_grad();
+  const size_t layers = text_transformer->encoder->layer->size();
+  text_frozen_layers_ = 0;
+  while (!text_embeddings_train_ && text_frozen_layers_ < layers) {
+    // a skip adapter runs only when its layer is skipped, which TextFeatures checks per step
+    bool trains = false;
+    for (const auto& param : text_transformer->encoder->layer[text_frozen_layers_]->named_parameters(true)) {
+      trains = trains || (param.value().requires_grad() && !StartsWith(param.key(), descriptor_.skip_adapter + "."));
+    }
+    if (trains) break;
+    ++text_frozen_layers_;
+  }
 }
 
 at::Tensor MeterModel::TextFeatures(const at::Tensor& ids, const at::Tensor& keep, const at::Tensor& keys, const std::vector<bool>& skipped) {
   const auto layers = static_cast<size_t>(config.text.layers);
   const size_t offset = 2 * static_cast<size_t>(config.fusion_layers);
   const std::vector<bool> text_skipped(skipped.begin() + static_cast<std::ptrdiff_t>(offset), skipped.end());
+  // the frozen prefix: up to the first layer that is skipped (its skip adapter trains) or trains
   size_t first = 0;
-  while (first < layers && !text_skipped[first]) ++first;
+  while (first < text_frozen_layers_ && !text_skipped[first]) ++first;
   at::Tensor x;
   {
-    torch::NoGradGuard frozen;
+    c10::optional<torch::NoGradGuard> frozen;
+    if (!text_embeddings_train_) frozen.emplace();
     auto compute = [&](const at::Tensor& rows) {
       const at::Tensor part_ids = rows.defined() ? ids.index_select(0, rows.to(ids.device())) : ids;
       const at::Tensor part_keep = rows.defined() ? keep.index_select(0, rows.to(keep.device())) : keep;
@@ -125,7 +162,7 @@ at::Tensor MeterModel::TextFeatures(const at::Tensor& ids, const at::Tensor& kee
       }
       x = cache_.Get("text", keys, prints, compute);
     } else {
-      if (cache_.enabled()) cache_.CountBypass("text", "skip");
+      if (cache_.enabled()) cache_.CountBypass("text", first < text_frozen_layers_ ? "skip" : "trains");
       x = compute({});
     }
   }
@@ -136,10 +173,17 @@ at::Tensor MeterModel::TextFeatures(const at::Tensor& ids, const at::Tensor& kee
 }
 
 at::Tensor MeterModel::ImageFeatures(const Images& images) {
-  torch::NoGradGuard frozen;
   auto compute = [&](const at::Tensor& rows) {
     return vit_model->visual(rows.defined() ? images.pixels.index_select(0, rows.to(images.pixels.device())) : images.pixels);
   };
+  if (!vision_frozen_) {
+    // the vision tower trains (full tuning): a graph, and nothing cached
+    if (cache_.enabled()) cache_.CountBypass("image", "trains");
+    const at::Tensor features = compute({});
+    vision_graph_ = features.requires_grad() ? 1 : 0;
+    return features;
+  }
+  torch::NoGradGuard frozen;
   std::vector<uint64_t> prints;
   if (cache_.enabled() && images.keys.defined()) {
     for (int64_t i = 0; i < images.pixels.size(0); ++i) prints.push_back(Fingerprint({images.pixels[i]}));
@@ -184,7 +228,7 @@ MeterModel::Images MeterModel::ReadImages(const Batch& batch, const std::string&
 }
 
 ModelOutput MeterModel::Run(const Batch& batch, const std::vector<bool>& skipped) {
-  TORCH_CHECK(skipped.size() == LayerNames().size(), "skip mask has ", skipped.size(), " entries for ", LayerNames().size(), " layers");
+  TORCH_CHECK(skipped.size() == descriptor_.layers.size(), "skip mask has ", skipped.size(), " entries for ", descriptor_.layers.size(), " layers");
   const TextInput text = ReadText(batch, text_transformer->embeddings->MaxTokens());
   const int64_t rows = text.ids.size(0);
   const at::Tensor text_keys = ReadKeys(batch, "text_keys", rows);
@@ -238,14 +282,15 @@ bool MeterModel::IsHead(const std::string& name) const {
          StartsWith(name, "itm_score.");
 }
 
-bool MeterModel::IsTrainable(const std::string& name) const {
-  if (StartsWith(name, "itm_score.")) return false;  // only initialises the rank head
-  static const char* const kTrained[] = {"cross_modal_text_pooler.", "cross_modal_image_pooler.", "token_type_embeddings.",
-                                         "cross_modal_text_transform.", "cross_modal_image_transform."};
-  for (const char* prefix : kTrained) {
+bool MeterModel::IsFrozenHead(const std::string& name) const { return StartsWith(name, "itm_score."); }  // only initialises the rank head
+
+bool MeterModel::IsTaskPart(const std::string& name) const {
+  static const char* const kTask[] = {"cross_modal_text_pooler.", "cross_modal_image_pooler.", "token_type_embeddings.",
+                                      "cross_modal_text_transform.", "cross_modal_image_transform."};
+  for (const char* prefix : kTask) {
     if (StartsWith(name, prefix)) return true;
   }
-  return name == "token4classifier" || IsAdapterParameter(name) || IsHead(name);
+  return name == "token4classifier";
 }
 
 void MeterModel::AfterLoad(const LoadReport& report) {

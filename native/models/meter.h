@@ -2,13 +2,14 @@
 // cross-modal transforms, token4classifier, 6 + 6 co-attention fusion layers run in lock-step,
 // two poolers; parameter names of the official meter_clip16_288_roberta_pretrain.ckpt.
 //
-// DAS: three parallel adapters in every fusion layer; a skip adapter for every fusion layer
-// (FL0.., FV0..) and every language-encoder layer (LEn0..). Skipping FVi replaces the image
+// Attachment points: every fusion layer (FL0.., FV0..; three adapter sites each) and every
+// language-encoder layer (LEn0..: skip adapters, as DAS puts there). Skipping FVi replaces the image
 // layer's output by its skip adapter; the text layer i still reads the image stream of layer i.
 //
-// Frozen prefixes build no autograd graph: the vision tower always, the language encoder up to its
-// first skipped layer. Both run without dropout (they are fixed feature extractors), which also
-// makes their outputs cacheable: with feature_cache_bytes > 0 they are kept per example key.
+// Frozen regions build no autograd graph: the vision tower while none of its parameters trains, the
+// language encoder up to its first layer that is skipped or trains (the method decides which). Both
+// run without dropout (fixed feature extractors), which also makes frozen outputs cacheable: with
+// feature_cache_bytes > 0 they are kept per example key.
 //
 // Batch fields: as ViLT's (vilt.h: input_ids, attention_mask, pixel_values, targets, labels,
 // pixel_values_1 for NLVR2, grouped captions for irtr) except that images are square at
@@ -51,25 +52,34 @@ struct MeterConfig {
   // false gives METER as published (predict without a run).
   bool classifier_token = true;
   int64_t classifier_token_id = 0;  // token4classifier starts as the text embedding of <s>
-  blocks::AdapterSizes adapters{96, 288, 1.0};
+  blocks::AdapterSizes adapters{96, 288, 1.0};  // the paper's sizes for the fusion layers
   int64_t feature_cache_bytes = 0;  // 0: no cache
 };
 
+// Layers FL0..FL5, FV0..FV5, LEn0..LEn11 (the order of the search scopes); scopes fusion and global.
+ArchitectureDescriptor DescribeMeter(const MeterConfig& config);
+
 class MeterModel : public TaskModel {
  public:
-  explicit MeterModel(const MeterConfig& config);
+  MeterModel(const MeterConfig& config, const MethodHooks& hooks);
   std::string Architecture() const override { return "meter"; }
-  // FL0..FL5, FV0..FV5, LEn0..LEn11 (the order of the search scopes).
-  std::vector<std::string> LayerNames() const override;
-  std::vector<std::string> Scope(const std::string& scope) const override;
+  const ArchitectureDescriptor& Descriptor() const override { return descriptor_; }
   ModelOutput Run(const Batch& batch, const std::vector<bool>& skipped) override;
-  bool IsTrainable(const std::string& name) const override;
   bool IsHead(const std::string& name) const override;
+  bool IsTaskPart(const std::string& name) const override;
+  bool IsFrozenHead(const std::string& name) const override;
   std::string MapCheckpointName(const std::string& name) const override;  // meter_checkpoint.cc
   void AdaptCheckpoint(std::vector<MappedTensor>& tensors) const override;
   void AfterLoad(const LoadReport& report) override;
   std::vector<std::pair<std::string, double>> Counters() const override;
 
+ protected:
+  void OnTrainableChanged() override;
+
+ private:
+  ArchitectureDescriptor descriptor_;
+
+ public:
   ClipModel vit_model{nullptr};
   RobertaModel text_transformer{nullptr};
   torch::nn::Linear cross_modal_text_transform{nullptr}, cross_modal_image_transform{nullptr};
@@ -97,6 +107,11 @@ class MeterModel : public TaskModel {
   void InitToken4Classifier();
 
   FeatureCache cache_;
+  // Derived from the trainable set: the vision tower is frozen; language-encoder layers before this
+  // index run frozen (0 when its embeddings train).
+  bool vision_frozen_ = true;
+  bool text_embeddings_train_ = false;
+  size_t text_frozen_layers_ = 0;
   // What the last Run built: whether the frozen outputs carried a graph, how many LEn layers ran frozen.
   double vision_graph_ = 0, text_prefix_graph_ = 0, frozen_text_layers_ = 0;
 };

@@ -18,7 +18,6 @@ blocks::BertLayerOptions LayerOptions(const RobertaConfig& c) {
   o.eps = c.layer_norm_eps;
   o.dropout = c.hidden_dropout;
   o.attention_dropout = c.attention_dropout;
-  o.adapters = c.adapters;
   return o;
 }
 
@@ -43,17 +42,40 @@ void InitLinear(torch::nn::Linear& linear) {
 
 }  // namespace
 
-RobertaEncoderImpl::RobertaEncoderImpl(const RobertaConfig& c) : layer(register_module("layer", torch::nn::ModuleList())) {
-  for (int64_t i = 0; i < c.layers; ++i) layer->push_back(blocks::BertLayer(LayerOptions(c)));
+std::vector<LayerDescriptor> RobertaLayerDescriptors(const RobertaConfig& c, const std::string& prefix, const std::string& region,
+                                                     bool adapted) {
+  std::vector<LayerDescriptor> layers;
+  for (int64_t i = 0; i < c.layers; ++i) {
+    const std::string index = std::to_string(i);
+    layers.push_back(BertLayerDescriptor({c.layer_prefix + index, prefix + "encoder.layer." + index + ".", region, "text", ""}, LayerOptions(c), c.adapters));
+    layers.back().adapted = adapted;
+  }
+  return layers;
 }
 
-RobertaModelImpl::RobertaModelImpl(const RobertaConfig& c)
-    : embeddings(register_module("embeddings", blocks::TextEmbeddings(EmbeddingOptions(c)))), encoder(register_module("encoder", RobertaEncoder(c))), config(c) {}
+ArchitectureDescriptor DescribeRoberta(const RobertaConfig& c) {
+  ArchitectureDescriptor d;
+  d.architecture = "roberta";
+  d.layers = RobertaLayerDescriptors(c, "roberta.", "encoder", true);
+  d.scopes = {{"global", d.LayerNames()}};
+  return d;
+}
 
-std::vector<std::string> RobertaModelImpl::LayerNames() const {
-  std::vector<std::string> names;
-  for (int64_t i = 0; i < config.layers; ++i) names.push_back(config.layer_prefix + std::to_string(i));
-  return names;
+RobertaEncoderImpl::RobertaEncoderImpl(const RobertaConfig& c, const std::vector<LayerDescriptor>& layers, const AttachmentPlanner& plan)
+    : layer(register_module("layer", torch::nn::ModuleList())) {
+  TORCH_CHECK(layers.size() == static_cast<size_t>(c.layers), "descriptor has ", layers.size(), " layers for ", c.layers);
+  for (const LayerDescriptor& entry : layers) {
+    blocks::BertLayerOptions options = LayerOptions(c);
+    options.attachments = plan(entry);
+    layer->push_back(blocks::BertLayer(options));
+  }
+}
+
+RobertaModelImpl::RobertaModelImpl(const RobertaConfig& c, const std::vector<LayerDescriptor>& layers, const AttachmentPlanner& plan)
+    : embeddings(register_module("embeddings", blocks::TextEmbeddings(EmbeddingOptions(c)))),
+      encoder(register_module("encoder", RobertaEncoder(c, layers, plan))),
+      config(c) {
+  for (const LayerDescriptor& entry : layers) layer_names.push_back(entry.name);
 }
 
 at::Tensor RobertaModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask, const std::vector<bool>& skipped) {
@@ -63,9 +85,8 @@ at::Tensor RobertaModelImpl::forward(const at::Tensor& input_ids, const at::Tens
 at::Tensor RobertaModelImpl::RunLayers(at::Tensor x, const at::Tensor& attention_mask, const std::vector<bool>& skipped, size_t first,
                                        size_t end) {
   const at::Tensor mask = blocks::AdditiveMask(attention_mask, x.scalar_type());
-  const auto names = LayerNames();
   for (size_t i = first; i < end; ++i) {
-    blocks::LayerScope scope(names[i]);
+    blocks::LayerScope scope(layer_names[i]);
     auto layer = encoder->layer->ptr<blocks::BertLayerImpl>(i);
     x = skipped[i] ? layer->Skip(x) : layer->forward(x, mask);
   }
@@ -93,8 +114,10 @@ at::Tensor RobertaClassificationHeadImpl::forward(const at::Tensor& hidden_state
   return out_proj(x);
 }
 
-RobertaClassifier::RobertaClassifier(const RobertaConfig& c)
-    : roberta(register_module("roberta", RobertaModel(c))),
+RobertaClassifier::RobertaClassifier(const RobertaConfig& c, const MethodHooks& hooks)
+    : TaskModel(hooks),
+      descriptor_(DescribeRoberta(c)),
+      roberta(register_module("roberta", RobertaModel(c, descriptor_.layers, hooks.plan))),
       classifier(register_module("classifier", RobertaClassificationHead(c.hidden, c.num_labels, c.hidden_dropout))) {
   ApplyFreezing();
 }
@@ -113,8 +136,6 @@ ModelOutput RobertaClassifier::Run(const Batch& batch, const std::vector<bool>& 
   }
   return out;
 }
-
-bool RobertaClassifier::IsTrainable(const std::string& name) const { return IsAdapterParameter(name) || IsHead(name); }
 
 bool RobertaClassifier::IsHead(const std::string& name) const { return StartsWith(name, "classifier."); }
 

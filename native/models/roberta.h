@@ -1,6 +1,6 @@
-// RoBERTa: post-LN encoder with HuggingFace parameter names, DAS adapters in every
-// layer, and the sequence-classification head. RobertaModel (no head) is reused as METER's
-// language encoder.
+// RoBERTa: post-LN encoder with HuggingFace parameter names, attachment points in every layer,
+// and the sequence-classification head. RobertaModel (no head) is reused as METER's language
+// encoder.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -29,29 +29,35 @@ struct RobertaConfig {
   double hidden_dropout = 0.1;
   double attention_dropout = 0.1;
   int64_t num_labels = 3;
-  blocks::AdapterSizes adapters{16, 32, 1.0};
+  blocks::AdapterSizes adapters{16, 32, 1.0};  // the paper's sizes for RoBERTa
   std::string layer_prefix = "En";  // layer names: En0.. (METER's language encoder: LEn0..)
 };
 
+// Descriptor entries of the encoder layers, whose parameters live under `prefix` + "encoder.layer.N.".
+std::vector<LayerDescriptor> RobertaLayerDescriptors(const RobertaConfig& config, const std::string& prefix, const std::string& region,
+                                                     bool adapted);
+ArchitectureDescriptor DescribeRoberta(const RobertaConfig& config);
+
 struct RobertaEncoderImpl : torch::nn::Module {
-  explicit RobertaEncoderImpl(const RobertaConfig& config);
+  RobertaEncoderImpl(const RobertaConfig& config, const std::vector<LayerDescriptor>& layers, const AttachmentPlanner& plan);
   torch::nn::ModuleList layer{nullptr};
 };
 TORCH_MODULE(RobertaEncoder);
 
 struct RobertaModelImpl : torch::nn::Module {
-  explicit RobertaModelImpl(const RobertaConfig& config);
+  // `layers`: this encoder's descriptor entries; `plan` says what each carries.
+  RobertaModelImpl(const RobertaConfig& config, const std::vector<LayerDescriptor>& layers, const AttachmentPlanner& plan);
   // Hidden states [B, T, H]; `skipped` has one entry per layer.
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask, const std::vector<bool>& skipped);
   // Layers [first, end) on hidden states `x` (METER runs its frozen prefix apart from the rest).
   at::Tensor RunLayers(at::Tensor x, const at::Tensor& attention_mask, const std::vector<bool>& skipped, size_t first, size_t end);
   // Checks input_ids against the position table; names the field and the limit.
   void CheckTokens(const at::Tensor& input_ids) const;
-  std::vector<std::string> LayerNames() const;
 
   blocks::TextEmbeddings embeddings{nullptr};
   RobertaEncoder encoder{nullptr};
   RobertaConfig config;
+  std::vector<std::string> layer_names;
 };
 TORCH_MODULE(RobertaModel);
 
@@ -67,14 +73,17 @@ TORCH_MODULE(RobertaClassificationHead);
 // Batch fields: input_ids [B,T] int64, attention_mask [B,T], labels [B] int64 (optional).
 class RobertaClassifier : public TaskModel {
  public:
-  explicit RobertaClassifier(const RobertaConfig& config);
+  RobertaClassifier(const RobertaConfig& config, const MethodHooks& hooks);
   std::string Architecture() const override { return "roberta"; }
-  std::vector<std::string> LayerNames() const override { return roberta->LayerNames(); }
+  const ArchitectureDescriptor& Descriptor() const override { return descriptor_; }
   ModelOutput Run(const Batch& batch, const std::vector<bool>& skipped) override;
-  bool IsTrainable(const std::string& name) const override;
   bool IsHead(const std::string& name) const override;
   std::string MapCheckpointName(const std::string& name) const override;
 
+ private:
+  ArchitectureDescriptor descriptor_;
+
+ public:
   RobertaModel roberta{nullptr};
   RobertaClassificationHead classifier{nullptr};
 };

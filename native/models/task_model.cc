@@ -3,6 +3,11 @@
 #include <ATen/ATen.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "common/strings.h"
+#include "models/blocks/adaptable_linear.h"
+#include "models/blocks/adapter.h"
+#include "models/blocks/prefix.h"
+
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -26,7 +31,16 @@ std::string ShapeText(at::IntArrayRef shape) {
 
 }  // namespace
 
-bool IsAdapterParameter(const std::string& name) { return name.find("_adapter.") != std::string::npos; }
+const char* RoleName(ParameterRole role) {
+  switch (role) {
+    case ParameterRole::kTask: return "task";
+    case ParameterRole::kHead: return "head";
+    case ParameterRole::kFrozenHead: return "frozen_head";
+    case ParameterRole::kMethod: return "method";
+    case ParameterRole::kPretrained: break;
+  }
+  return "pretrained";
+}
 
 const at::Tensor& Batch::Require(const std::string& name) const {
   const auto it = tensors.find(name);
@@ -45,11 +59,6 @@ Batch Batch::To(c10::Device device) const {
   return moved;
 }
 
-std::vector<std::string> TaskModel::Scope(const std::string& scope) const {
-  if (scope == "global") return LayerNames();
-  throw std::invalid_argument("unknown scope '" + scope + "' for " + Architecture() + " (expected: global)");
-}
-
 std::vector<bool> TaskModel::SkipMask(const std::vector<std::string>& names) const {
   const std::vector<std::string> layers = LayerNames();
   std::vector<bool> mask(layers.size(), false);
@@ -63,6 +72,33 @@ std::vector<bool> TaskModel::SkipMask(const std::vector<std::string>& names) con
   return mask;
 }
 
+std::set<std::string> TaskModel::MethodParameterNames() const {
+  std::set<std::string> names;
+  for (const auto& item : named_modules("", false)) {
+    const torch::nn::Module& module = *item.value();
+    const std::string prefix = item.key() + ".";
+    if (module.as<blocks::AdapterImpl>() || module.as<blocks::KeyValuePrefixImpl>()) {
+      for (const auto& param : module.named_parameters(true)) names.insert(prefix + param.key());
+    } else if (const auto* linear = module.as<blocks::AdaptableLinearImpl>()) {
+      for (const blocks::LoraDelta& delta : linear->deltas()) {
+        names.insert(prefix + "lora_A" + delta.suffix + ".weight");
+        names.insert(prefix + "lora_B" + delta.suffix + ".weight");
+      }
+    }
+  }
+  return names;
+}
+
+ParameterRole TaskModel::Role(const std::string& name) const { return RoleOf(name, MethodParameterNames()); }
+
+ParameterRole TaskModel::RoleOf(const std::string& name, const std::set<std::string>& method) const {
+  if (method.count(name)) return ParameterRole::kMethod;
+  if (IsFrozenHead(name)) return ParameterRole::kFrozenHead;
+  if (IsHead(name)) return ParameterRole::kHead;
+  if (IsTaskPart(name)) return ParameterRole::kTask;
+  return ParameterRole::kPretrained;
+}
+
 void TaskModel::SetTrainable(const std::vector<std::string>& names) {
   auto params = named_parameters(true);
   for (const std::string& name : names) {
@@ -70,26 +106,48 @@ void TaskModel::SetTrainable(const std::vector<std::string>& names) {
   }
   const std::set<std::string> wanted(names.begin(), names.end());
   for (auto& item : params) item.value().set_requires_grad(wanted.count(item.key()) > 0);
+  OnTrainableChanged();
 }
 
 void TaskModel::ApplyFreezing() {
-  for (auto& item : named_parameters(true)) item.value().set_requires_grad(IsTrainable(item.key()));
+  TORCH_CHECK(hooks_.trains, Architecture(), " was built without a trainable rule");
+  const std::set<std::string> method = MethodParameterNames();
+  const ArchitectureDescriptor& descriptor = Descriptor();
+  for (auto& item : named_parameters(true)) {
+    const std::string& name = item.key();
+    const ParameterRole role = RoleOf(name, method);
+    const ParameterFacts facts{name, role, EndsWith(name, ".bias"), descriptor.LayerOf(name)};
+    item.value().set_requires_grad(hooks_.trains(facts));
+  }
+  OnTrainableChanged();
+}
+
+int64_t TaskModel::MergeLora() {
+  int64_t merged = 0;
+  for (const auto& item : named_modules("", false)) {
+    if (auto* linear = item.value()->as<blocks::AdaptableLinearImpl>()) {
+      merged += static_cast<int64_t>(linear->deltas().size());
+      linear->MergeLora();
+    }
+  }
+  return merged;
 }
 
 std::vector<ParameterInfo> TaskModel::Parameters() const {
   // LayerNorm weights never decay; find them by module type rather than by name.
   std::set<std::string> layer_norm_params;
   for (const auto& item : named_modules("", false)) {
-    if (item.value()->as<torch::nn::LayerNorm>() == nullptr) continue;
+    if (item.value()->as<torch::nn::LayerNorm>() == nullptr && item.value()->as<blocks::ScaleNormImpl>() == nullptr) continue;
     for (const auto& param : item.value()->named_parameters(false)) layer_norm_params.insert(item.key() + "." + param.key());
   }
+  const std::set<std::string> method = MethodParameterNames();
   std::vector<ParameterInfo> infos;
   for (const auto& item : named_parameters(true)) {
     const std::string& name = item.key();
     const at::Tensor& value = item.value();
-    const bool is_bias = name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+    const bool is_bias = EndsWith(name, ".bias");
     infos.push_back({name, value.sizes().vec(), value.numel(), value.requires_grad(), IsHead(name),
-                     !is_bias && layer_norm_params.count(name) == 0});
+                     !is_bias && layer_norm_params.count(name) == 0, RoleOf(name, method)});
   }
   return infos;
 }
@@ -138,7 +196,7 @@ LoadReport TaskModel::LoadState(const std::vector<std::pair<std::string, at::Ten
     if (!report.unexpected.empty()) problems.push_back("unexpected keys: " + Join(report.unexpected));
     std::vector<std::string> missing_expected;
     for (const std::string& name : report.missing) {
-      const bool trainable = IsTrainable(name);
+      const bool trainable = params[name].requires_grad();
       if (expect == LoadExpectation::kAll || (expect == LoadExpectation::kTrainable) == trainable) missing_expected.push_back(name);
     }
     if (!missing_expected.empty()) problems.push_back("missing keys: " + Join(missing_expected));

@@ -34,16 +34,26 @@ blocks::VitBlockOptions BlockOptions(const ViltConfig& c) {
   o.dropout = c.dropout;
   o.attention_dropout = 0.0;  // timm's attn_drop in ViLT
   o.activation = blocks::Activation::kGelu;
-  o.adapters = c.adapters;
   return o;
 }
 
 }  // namespace
 
+ArchitectureDescriptor DescribeVilt(const ViltConfig& c) {
+  ArchitectureDescriptor d;
+  d.architecture = "vilt";
+  for (int64_t i = 0; i < c.layers; ++i) {
+    const std::string index = std::to_string(i);
+    d.layers.push_back(VitBlockDescriptor({"En" + index, "transformer.blocks." + index + ".", "encoder", "joint", ""}, BlockOptions(c), c.adapters));
+  }
+  d.scopes = {{"global", d.LayerNames()}};
+  return d;
+}
+
 PatchEmbedImpl::PatchEmbedImpl(int64_t hidden, int64_t patch, bool bias)
     : proj(register_module("proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, hidden, patch).stride(patch).bias(bias)))) {}
 
-ViltTransformerImpl::ViltTransformerImpl(const ViltConfig& c)
+ViltTransformerImpl::ViltTransformerImpl(const ViltConfig& c, const std::vector<LayerDescriptor>& layers, const AttachmentPlanner& plan)
     : patch_embed(register_module("patch_embed", PatchEmbed(c.hidden, c.patch_size, true))),
       blocks(register_module("blocks", torch::nn::ModuleList())),
       norm(register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(c.eps)))),
@@ -57,7 +67,11 @@ ViltTransformerImpl::ViltTransformerImpl(const ViltConfig& c)
     torch::nn::init::normal_(cls_token, 0.0, 0.02);
     torch::nn::init::normal_(pos_embed, 0.0, 0.02);
   }
-  for (int64_t i = 0; i < c.layers; ++i) blocks->push_back(blocks::VitBlock(BlockOptions(c)));
+  for (const LayerDescriptor& entry : layers) {
+    blocks::VitBlockOptions options = BlockOptions(c);
+    options.attachments = plan(entry);
+    blocks->push_back(blocks::VitBlock(options));
+  }
 }
 
 std::pair<at::Tensor, at::Tensor> ViltTransformerImpl::Embed(const at::Tensor& pixels, const at::Tensor& pixel_mask) {
@@ -86,10 +100,12 @@ std::pair<at::Tensor, at::Tensor> ViltTransformerImpl::Embed(const at::Tensor& p
   return {pos_drop(at::cat({cls, tokens}, 1)), keep};
 }
 
-ViltModel::ViltModel(const ViltConfig& c)
-    : text_embeddings(register_module("text_embeddings", blocks::TextEmbeddings(TextOptions(c)))),
+ViltModel::ViltModel(const ViltConfig& c, const MethodHooks& hooks)
+    : TaskModel(hooks),
+      descriptor_(DescribeVilt(c)),
+      text_embeddings(register_module("text_embeddings", blocks::TextEmbeddings(TextOptions(c)))),
       token_type_embeddings(register_module("token_type_embeddings", torch::nn::Embedding(c.task == "nlvr2" ? 3 : 2, c.hidden))),
-      transformer(register_module("transformer", ViltTransformer(c))),
+      transformer(register_module("transformer", ViltTransformer(c, descriptor_.layers, hooks.plan))),
       pooler(register_module("pooler", blocks::Pooler(c.hidden))),
       config(c) {
   if (c.task == "vqa") {
@@ -113,12 +129,6 @@ ViltModel::ViltModel(const ViltConfig& c)
   ApplyFreezing();
 }
 
-std::vector<std::string> ViltModel::LayerNames() const {
-  std::vector<std::string> names;
-  for (int64_t i = 0; i < config.layers; ++i) names.push_back("En" + std::to_string(i));
-  return names;
-}
-
 at::Tensor ViltModel::Encode(const at::Tensor& input_ids, const at::Tensor& keep_text, const at::Tensor& pixels, const at::Tensor& pixel_mask,
                              const at::Tensor& image_types, int64_t repeat, const std::vector<bool>& skipped) {
   at::Tensor text = text_embeddings(input_ids);
@@ -131,9 +141,8 @@ at::Tensor ViltModel::Encode(const at::Tensor& input_ids, const at::Tensor& keep
   image = image + token_type_embeddings(image_types).unsqueeze(1);
   at::Tensor x = at::cat({text, image}, 1);
   const at::Tensor mask = blocks::AdditiveMask(at::cat({keep_text, keep_image}, 1), x.scalar_type());
-  const auto names = LayerNames();
   for (size_t i = 0; i < transformer->blocks->size(); ++i) {
-    blocks::LayerScope scope(names[i]);
+    blocks::LayerScope scope(descriptor_.layers[i].name);
     auto block = transformer->blocks->ptr<blocks::VitBlockImpl>(i);
     x = skipped[i] ? block->Skip(x) : block->forward(x, mask);
   }
@@ -224,11 +233,10 @@ bool ViltModel::IsHead(const std::string& name) const {
          StartsWith(name, "itm_score.");
 }
 
-bool ViltModel::IsTrainable(const std::string& name) const {
-  // The matching head only scores the ITM loss of retrieval and stays frozen, as in DAS.
-  if (StartsWith(name, "itm_score.")) return false;
-  return IsAdapterParameter(name) || IsHead(name) || StartsWith(name, "pooler.") || StartsWith(name, "token_type_embeddings.");
-}
+bool ViltModel::IsTaskPart(const std::string& name) const { return StartsWith(name, "pooler.") || StartsWith(name, "token_type_embeddings."); }
+
+// The matching head only scores the ITM loss of retrieval and stays frozen, as in DAS.
+bool ViltModel::IsFrozenHead(const std::string& name) const { return StartsWith(name, "itm_score."); }
 
 void ViltModel::AfterLoad(const LoadReport& report) {
   if (!rank_output) return;

@@ -1,6 +1,6 @@
 // ViLT-B/32: single-stream transformer over BERT text embeddings and 32x32 image
-// patches, timm parameter names as in the official `vilt_200k_mlm_itm.ckpt`, DAS adapters in every
-// block, and the VQA / NLVR2 / retrieval heads.
+// patches, timm parameter names as in the official `vilt_200k_mlm_itm.ckpt`, attachment points in
+// every block, and the VQA / NLVR2 / retrieval heads.
 //
 // Batch fields (one row per example unless said otherwise):
 //   input_ids [B, T] int32/int64, attention_mask [B, T] (optional: all tokens real),
@@ -48,8 +48,10 @@ struct ViltConfig {
   std::string task = "vqa";      // vqa | nlvr2 | irtr
   int64_t num_answers = 3129;
   double itm_weight = 0.5;       // irtr: loss = rank CE + itm_weight x ITM CE
-  blocks::AdapterSizes adapters{96, 192, 1.0};
+  blocks::AdapterSizes adapters{96, 192, 1.0};  // the paper's sizes for ViLT
 };
+
+ArchitectureDescriptor DescribeVilt(const ViltConfig& config);
 
 struct PatchEmbedImpl : torch::nn::Module {
   PatchEmbedImpl(int64_t hidden, int64_t patch, bool bias);
@@ -59,7 +61,7 @@ TORCH_MODULE(PatchEmbed);
 
 // The official checkpoint's `transformer.*`: patch embedding, class token, position table, blocks, norm.
 struct ViltTransformerImpl : torch::nn::Module {
-  explicit ViltTransformerImpl(const ViltConfig& config);
+  ViltTransformerImpl(const ViltConfig& config, const std::vector<LayerDescriptor>& layers, const AttachmentPlanner& plan);
   // Image tokens [B, 1 + gh*gw, D] (class token first) and their keep mask [B, 1 + gh*gw].
   std::pair<at::Tensor, at::Tensor> Embed(const at::Tensor& pixels, const at::Tensor& pixel_mask);
 
@@ -74,16 +76,21 @@ TORCH_MODULE(ViltTransformer);
 
 class ViltModel : public TaskModel {
  public:
-  explicit ViltModel(const ViltConfig& config);
+  ViltModel(const ViltConfig& config, const MethodHooks& hooks);
   std::string Architecture() const override { return "vilt"; }
-  std::vector<std::string> LayerNames() const override;
+  const ArchitectureDescriptor& Descriptor() const override { return descriptor_; }
   ModelOutput Run(const Batch& batch, const std::vector<bool>& skipped) override;
-  bool IsTrainable(const std::string& name) const override;
   bool IsHead(const std::string& name) const override;
+  bool IsTaskPart(const std::string& name) const override;
+  bool IsFrozenHead(const std::string& name) const override;
   std::string MapCheckpointName(const std::string& name) const override;  // vilt_checkpoint.cc
   void AdaptCheckpoint(std::vector<MappedTensor>& tensors) const override;
   void AfterLoad(const LoadReport& report) override;
 
+ private:
+  ArchitectureDescriptor descriptor_;
+
+ public:
   blocks::TextEmbeddings text_embeddings{nullptr};
   torch::nn::Embedding token_type_embeddings{nullptr};  // modality: text 0, image 1 (NLVR2: 2)
   ViltTransformer transformer{nullptr};

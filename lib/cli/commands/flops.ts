@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { robertaFlops, robertaLayerNames, type FlopReport } from '../../models/flops.js';
+import { describeArchitecture } from '../../models/architecture.js';
+import { robertaFlops, type FlopReport } from '../../models/flops.js';
 import { PRESETS, resolveModel, type ResolvedModel } from '../../models/presets.js';
-import { meterFlops, meterScope, viltFlops, viltLayerNames, type MeterScope, type VlFlopReport } from '../../models/vl-flops.js';
+import { meterFlops, viltFlops, type VlFlopReport } from '../../models/vl-flops.js';
 import { invalidArgument } from '../../errors.js';
 import { printJson, reportError } from '../output.js';
 
@@ -39,24 +40,32 @@ function formatReport(model: string, task: string, report: FlopReport | VlFlopRe
   return lines.join('\n');
 }
 
+const DISPLAY_NAMES = { roberta: 'RoBERTa', vilt: 'ViLT', meter: 'METER' } as const;
+
+/** The skip candidates of the scope the model's descriptor defines. */
+function scopeCandidates(model: ResolvedModel, scope: string): string[] {
+  const scopes = describeArchitecture(model.architecture, model.config).scopes;
+  const candidates = scopes[scope];
+  if (!candidates) throw invalidArgument('--scope', `${Object.keys(scopes).sort().map((name) => `'${name}'`).join(' or ')} for ${DISPLAY_NAMES[model.architecture]}`, scope);
+  return candidates;
+}
+
 /** The report, the skip candidates of the scope, and the task name. */
 function compute(model: ResolvedModel, options: FlopsOptions, skip: string[]): { report: FlopReport | VlFlopReport; candidates: string[]; task: string } {
+  const candidates = scopeCandidates(model, options.scope);
+  let report: FlopReport | VlFlopReport;
+  let task: string;
   if (model.architecture === 'roberta') {
-    if (options.scope !== 'global') throw invalidArgument('--scope', "'global' for RoBERTa", options.scope);
     const config = model.config;
     const tokens = Math.min(ROBERTA_TOKENS, config.maxPositions - config.padTokenId - 1);
-    return { report: robertaFlops(config, { tokens, skip }), candidates: robertaLayerNames(config), task: options.task ?? (config.numLabels === 2 ? 'sst2' : 'mnli') };
+    report = robertaFlops(config, { tokens, skip });
+    task = options.task ?? (config.numLabels === 2 ? 'sst2' : 'mnli');
+  } else {
+    report = model.architecture === 'vilt' ? viltFlops(model.config, { textTokens: VL_TEXT_TOKENS, skip }) : meterFlops(model.config, { textTokens: VL_TEXT_TOKENS, skip });
+    task = model.config.task;
   }
-  if (model.architecture === 'vilt') {
-    if (options.scope !== 'global') throw invalidArgument('--scope', "'global' for ViLT", options.scope);
-    const candidates = viltLayerNames(model.config);
-    checkScope(candidates, skip, 'global');
-    return { report: viltFlops(model.config, { textTokens: VL_TEXT_TOKENS, skip }), candidates, task: model.config.task };
-  }
-  if (options.scope !== 'fusion' && options.scope !== 'global') throw invalidArgument('--scope', "'fusion' or 'global' for METER", options.scope);
-  const candidates = meterScope(model.config, options.scope as MeterScope);
-  checkScope(candidates, skip, options.scope);
-  return { report: meterFlops(model.config, { textTokens: VL_TEXT_TOKENS, skip }), candidates, task: model.config.task };
+  checkScope(candidates, skip, options.scope); // after the model's own check of the layer names
+  return { report, candidates, task };
 }
 
 function checkScope(candidates: string[], skip: string[], scope: string): void {

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace das::blocks {
 
@@ -44,23 +45,30 @@ at::Tensor Attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 }
 
 BertSelfAttentionImpl::BertSelfAttentionImpl(int64_t hidden, int64_t heads, double dropout)
-    : query(register_module("query", torch::nn::Linear(hidden, hidden))),
-      key(register_module("key", torch::nn::Linear(hidden, hidden))),
-      value(register_module("value", torch::nn::Linear(hidden, hidden))),
+    : query(register_module("query", AdaptableLinear(hidden, hidden))),
+      key(register_module("key", AdaptableLinear(hidden, hidden))),
+      value(register_module("value", AdaptableLinear(hidden, hidden))),
       heads(heads),
       dropout(dropout) {}
 
+void BertSelfAttentionImpl::AddPrefix(const PrefixSpec& spec) {
+  prefix = register_module("prefix", KeyValuePrefix(query->weight.size(1), spec));
+}
+
 at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& x, const at::Tensor& context, const at::Tensor& additive_mask) {
-  return Attend(query(x), key(context), value(context), heads, additive_mask, dropout, is_training());
+  if (!prefix) return Attend(query(x), key(context), value(context), heads, additive_mask, dropout, is_training());
+  const PrefixedKeys kv = WithPrefix(prefix, key(context), value(context), additive_mask,
+                                     [this](const at::Tensor& t) { return std::make_pair(key(t), value(t)); });
+  return Attend(query(x), kv.k, kv.v, heads, kv.mask, dropout, is_training());
 }
 
 DenseResidualNormImpl::DenseResidualNormImpl(int64_t in, int64_t out, double eps, double dropout)
-    : dense(register_module("dense", torch::nn::Linear(in, out))),
+    : dense(register_module("dense", AdaptableLinear(in, out))),
       LayerNorm(register_module("LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({out}).eps(eps)))),
       drop(register_module("dropout", torch::nn::Dropout(dropout))) {}
 
-at::Tensor DenseResidualNormImpl::forward(const at::Tensor& h, const at::Tensor& residual, const at::Tensor& extra) {
-  at::Tensor sum = drop(dense(h)) + residual;
+at::Tensor DenseResidualNormImpl::forward(const at::Tensor& h, const at::Tensor& residual, const at::Tensor& extra, Adapter& sequential) {
+  at::Tensor sum = MaybeResidualAdapt(sequential, drop(dense(h))) + residual;
   if (extra.defined()) sum = sum + extra;
   return LayerNorm(sum);
 }
@@ -70,19 +78,29 @@ BertAttentionImpl::BertAttentionImpl(int64_t hidden, int64_t heads, double eps, 
       output(register_module("output", DenseResidualNorm(hidden, hidden, eps, dropout))) {}
 
 at::Tensor BertAttentionImpl::forward(const at::Tensor& x, const at::Tensor& context, const at::Tensor& additive_mask,
-                                      const at::Tensor& extra) {
-  return output(self(x, context, additive_mask), x, extra);
+                                      const at::Tensor& extra, Adapter& sequential) {
+  return output(self(x, context, additive_mask), x, extra, sequential);
 }
 
 FusedAttentionImpl::FusedAttentionImpl(int64_t hidden, int64_t heads, double attention_dropout)
-    : qkv(register_module("qkv", torch::nn::Linear(hidden, 3 * hidden))),
-      proj(register_module("proj", torch::nn::Linear(hidden, hidden))),
+    : qkv(register_module("qkv", AdaptableLinear(hidden, 3 * hidden))),
+      proj(register_module("proj", AdaptableLinear(hidden, hidden))),
       heads(heads),
       dropout(attention_dropout) {}
 
+void FusedAttentionImpl::AddPrefix(const PrefixSpec& spec) {
+  prefix = register_module("prefix", KeyValuePrefix(proj->weight.size(0), spec));
+}
+
 at::Tensor FusedAttentionImpl::forward(const at::Tensor& x, const at::Tensor& additive_mask) {
   const auto parts = qkv(x).chunk(3, -1);
-  return proj(Attend(parts[0], parts[1], parts[2], heads, additive_mask, dropout, is_training()));
+  if (!prefix) return proj(Attend(parts[0], parts[1], parts[2], heads, additive_mask, dropout, is_training()));
+  // the projected form runs the virtual tokens through the same (fused) projection
+  const PrefixedKeys kv = WithPrefix(prefix, parts[1], parts[2], additive_mask, [this](const at::Tensor& t) {
+    const auto projected = qkv(t).chunk(3, -1);
+    return std::make_pair(projected[1], projected[2]);
+  });
+  return proj(Attend(parts[0], kv.k, kv.v, heads, kv.mask, dropout, is_training()));
 }
 
 }  // namespace das::blocks

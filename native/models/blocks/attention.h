@@ -2,12 +2,17 @@
 //  - BERT/RoBERTa/METER: separate query/key/value projections (`attention.self.*`) and an
 //    output block (`attention.output.{dense,LayerNorm}`); also used for cross-attention;
 //  - timm ViT (ViLT) and CLIP (mapped at load time): one fused `qkv` projection and `proj`.
+// Projections are AdaptableLinear (LoRA attachment points); an optional `prefix` adds key/value
+// positions in front of the keys and values.
 #pragma once
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/dropout.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
+
+#include "models/blocks/adaptable_linear.h"
+#include "models/blocks/adapter.h"
+#include "models/blocks/prefix.h"
 
 namespace das::blocks {
 
@@ -24,18 +29,21 @@ struct BertSelfAttentionImpl : torch::nn::Module {
   // Queries from `x`; keys and values from `context` (self-attention when context is `x`).
   at::Tensor forward(const at::Tensor& x, const at::Tensor& context, const at::Tensor& additive_mask);
 
-  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+  AdaptableLinear query{nullptr}, key{nullptr}, value{nullptr};
+  KeyValuePrefix prefix{nullptr};  // registered by AddPrefix
   int64_t heads;
   double dropout;
+  void AddPrefix(const PrefixSpec& spec);
 };
 TORCH_MODULE(BertSelfAttention);
 
-// dense -> dropout -> + residual (+ extra) -> LayerNorm: the post-LN end of a BERT sub-layer.
+// dense -> dropout -> sequential adapter -> + residual (+ extra) -> LayerNorm: the post-LN end of a
+// BERT sub-layer. `sequential` may be empty.
 struct DenseResidualNormImpl : torch::nn::Module {
   DenseResidualNormImpl(int64_t in, int64_t out, double eps, double dropout);
-  at::Tensor forward(const at::Tensor& h, const at::Tensor& residual, const at::Tensor& extra);
+  at::Tensor forward(const at::Tensor& h, const at::Tensor& residual, const at::Tensor& extra, Adapter& sequential);
 
-  torch::nn::Linear dense{nullptr};
+  AdaptableLinear dense{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
   torch::nn::Dropout drop{nullptr};
 };
@@ -43,8 +51,9 @@ TORCH_MODULE(DenseResidualNorm);
 
 struct BertAttentionImpl : torch::nn::Module {
   BertAttentionImpl(int64_t hidden, int64_t heads, double eps, double dropout, double attention_dropout);
-  // LayerNorm(x + dense(attention(x, context)) + extra); `extra` is a parallel adapter's output.
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& context, const at::Tensor& additive_mask, const at::Tensor& extra);
+  // LayerNorm(x + seq(dense(attention(x, context))) + extra); `extra` is a parallel adapter's output.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& context, const at::Tensor& additive_mask, const at::Tensor& extra,
+                     Adapter& sequential);
 
   BertSelfAttention self{nullptr};
   DenseResidualNorm output{nullptr};
@@ -55,9 +64,11 @@ struct FusedAttentionImpl : torch::nn::Module {
   FusedAttentionImpl(int64_t hidden, int64_t heads, double attention_dropout);
   at::Tensor forward(const at::Tensor& x, const at::Tensor& additive_mask);
 
-  torch::nn::Linear qkv{nullptr}, proj{nullptr};
+  AdaptableLinear qkv{nullptr}, proj{nullptr};
+  KeyValuePrefix prefix{nullptr};  // registered by AddPrefix
   int64_t heads;
   double dropout;
+  void AddPrefix(const PrefixSpec& spec);
 };
 TORCH_MODULE(FusedAttention);
 

@@ -14,15 +14,51 @@ at::Tensor Activate(Activation activation, const at::Tensor& x) {
 
 namespace {
 
-Adapter MakeAdapter(torch::nn::Module& owner, const char* name, int64_t dim, int64_t bottleneck, double scale) {
-  if (bottleneck <= 0) return Adapter(nullptr);
-  return owner.register_module(name, Adapter(dim, bottleneck, scale));
+// Adds the LoRA deltas `attachments` asks for to the layer's projections (found by module name).
+void AddLoraDeltas(torch::nn::Module& layer, const std::vector<ProjectionInfo>& projections, const LayerAttachments& attachments) {
+  for (const auto& [role, spec] : attachments.lora) {
+    if (spec.rank <= 0) continue;
+    const ProjectionInfo* found = nullptr;
+    for (const ProjectionInfo& p : projections) {
+      if (p.role == role) found = &p;
+    }
+    TORCH_CHECK(found, "this layer has no projection with the role '", role, "'");
+    auto module = layer.named_modules("", false)[found->module];
+    auto* linear = module->as<AdaptableLinearImpl>();
+    TORCH_CHECK(linear, found->module, " is not an adaptable projection");
+    linear->AddLora(spec, found->offset, found->out, found->suffix);
+  }
 }
 
 }  // namespace
 
+std::vector<ProjectionInfo> BertLayerProjections(const BertLayerOptions& o) {
+  const int64_t h = o.hidden;
+  std::vector<ProjectionInfo> out = {
+      {"query", "attention.self.query", h, h}, {"key", "attention.self.key", h, h}, {"value", "attention.self.value", h, h},
+      {"attn_out", "attention.output.dense", h, h},
+  };
+  if (o.cross_attention) {
+    out.insert(out.end(), {{"cross_query", "crossattention.self.query", h, h},
+                           {"cross_key", "crossattention.self.key", h, h},
+                           {"cross_value", "crossattention.self.value", h, h},
+                           {"cross_out", "crossattention.output.dense", h, h}});
+  }
+  out.push_back({"ffn_in", "intermediate.dense", h, o.intermediate});
+  out.push_back({"ffn_out", "output.dense", o.intermediate, h});
+  return out;
+}
+
+std::vector<ProjectionInfo> VitBlockProjections(const VitBlockOptions& o) {
+  const int64_t h = o.hidden;
+  return {
+      {"query", "attn.qkv", h, h, 0, "_q"}, {"key", "attn.qkv", h, h, h, "_k"}, {"value", "attn.qkv", h, h, 2 * h, "_v"},
+      {"attn_out", "attn.proj", h, h},       {"ffn_in", "mlp.fc1", h, o.mlp},    {"ffn_out", "mlp.fc2", o.mlp, h},
+  };
+}
+
 BertIntermediateImpl::BertIntermediateImpl(int64_t hidden, int64_t intermediate, Activation activation)
-    : dense(register_module("dense", torch::nn::Linear(hidden, intermediate))), activation(activation) {}
+    : dense(register_module("dense", AdaptableLinear(hidden, intermediate))), activation(activation) {}
 
 at::Tensor BertIntermediateImpl::forward(const at::Tensor& x) { return Activate(activation, dense(x)); }
 
@@ -33,18 +69,24 @@ BertLayerImpl::BertLayerImpl(const BertLayerOptions& o)
   if (o.cross_attention) {
     crossattention = register_module("crossattention", BertAttention(o.hidden, o.heads, o.eps, o.dropout, o.attention_dropout));
   }
-  attn_adapter = MakeAdapter(*this, "attn_adapter", o.hidden, o.adapters.parallel, o.adapters.scale);
-  if (o.cross_attention) cross_adapter = MakeAdapter(*this, "cross_adapter", o.hidden, o.adapters.parallel, o.adapters.scale);
-  ffn_adapter = MakeAdapter(*this, "ffn_adapter", o.hidden, o.adapters.parallel, o.adapters.scale);
-  skip_adapter = MakeAdapter(*this, "skip_adapter", o.hidden, o.adapters.skip, o.adapters.scale);
+  const LayerAttachments& a = o.attachments;
+  attn_adapter = MakeAdapter(*this, "attn_adapter", o.hidden, SiteSpec(a.parallel, Site::kAttention));
+  if (o.cross_attention) cross_adapter = MakeAdapter(*this, "cross_adapter", o.hidden, SiteSpec(a.parallel, Site::kCross));
+  ffn_adapter = MakeAdapter(*this, "ffn_adapter", o.hidden, SiteSpec(a.parallel, Site::kFfn));
+  skip_adapter = MakeAdapter(*this, "skip_adapter", o.hidden, a.skip);
+  attn_seq_adapter = MakeAdapter(*this, "attn_seq_adapter", o.hidden, SiteSpec(a.sequential, Site::kAttention));
+  if (o.cross_attention) cross_seq_adapter = MakeAdapter(*this, "cross_seq_adapter", o.hidden, SiteSpec(a.sequential, Site::kCross));
+  ffn_seq_adapter = MakeAdapter(*this, "ffn_seq_adapter", o.hidden, SiteSpec(a.sequential, Site::kFfn));
+  if (a.prefix.length > 0) attention->self->AddPrefix(a.prefix);
+  AddLoraDeltas(*this, BertLayerProjections(o), a);
 }
 
 at::Tensor BertLayerImpl::forward(const at::Tensor& x, const at::Tensor& additive_mask, const at::Tensor& context,
                                   const at::Tensor& context_mask) {
   // Parallel adapters take the sub-layer's input and add to its output, before the residual LayerNorm.
-  at::Tensor h = attention(x, x, additive_mask, MaybeAdapt(attn_adapter, x));
-  if (crossattention) h = crossattention(h, context, context_mask, MaybeAdapt(cross_adapter, h));
-  return output(intermediate(h), h, MaybeAdapt(ffn_adapter, h));
+  at::Tensor h = attention(x, x, additive_mask, MaybeAdapt(attn_adapter, x), attn_seq_adapter);
+  if (crossattention) h = crossattention(h, context, context_mask, MaybeAdapt(cross_adapter, h), cross_seq_adapter);
+  return output(intermediate(h), h, MaybeAdapt(ffn_adapter, h), ffn_seq_adapter);
 }
 
 at::Tensor BertLayerImpl::Skip(const at::Tensor& x) {
@@ -53,8 +95,8 @@ at::Tensor BertLayerImpl::Skip(const at::Tensor& x) {
 }
 
 VitMlpImpl::VitMlpImpl(int64_t hidden, int64_t mlp, Activation activation, double dropout)
-    : fc1(register_module("fc1", torch::nn::Linear(hidden, mlp))),
-      fc2(register_module("fc2", torch::nn::Linear(mlp, hidden))),
+    : fc1(register_module("fc1", AdaptableLinear(hidden, mlp))),
+      fc2(register_module("fc2", AdaptableLinear(mlp, hidden))),
       drop(register_module("drop", torch::nn::Dropout(dropout))),
       activation(activation) {}
 
@@ -66,14 +108,22 @@ VitBlockImpl::VitBlockImpl(const VitBlockOptions& o)
       attn(register_module("attn", FusedAttention(o.hidden, o.heads, o.attention_dropout))),
       mlp(register_module("mlp", VitMlp(o.hidden, o.mlp, o.activation, o.dropout))),
       drop(register_module("drop", torch::nn::Dropout(o.dropout))) {
-  attn_adapter = MakeAdapter(*this, "attn_adapter", o.hidden, o.adapters.parallel, o.adapters.scale);
-  mlp_adapter = MakeAdapter(*this, "mlp_adapter", o.hidden, o.adapters.parallel, o.adapters.scale);
-  skip_adapter = MakeAdapter(*this, "skip_adapter", o.hidden, o.adapters.skip, o.adapters.scale);
+  const LayerAttachments& a = o.attachments;
+  attn_adapter = MakeAdapter(*this, "attn_adapter", o.hidden, SiteSpec(a.parallel, Site::kAttention));
+  mlp_adapter = MakeAdapter(*this, "mlp_adapter", o.hidden, SiteSpec(a.parallel, Site::kFfn));
+  skip_adapter = MakeAdapter(*this, "skip_adapter", o.hidden, a.skip);
+  attn_seq_adapter = MakeAdapter(*this, "attn_seq_adapter", o.hidden, SiteSpec(a.sequential, Site::kAttention));
+  mlp_seq_adapter = MakeAdapter(*this, "mlp_seq_adapter", o.hidden, SiteSpec(a.sequential, Site::kFfn));
+  TORCH_CHECK(SiteSpec(a.parallel, Site::kCross).bottleneck == 0 && SiteSpec(a.sequential, Site::kCross).bottleneck == 0,
+              "a ViT block has no cross-attention to put an adapter at");
+  if (a.prefix.length > 0) attn->AddPrefix(a.prefix);
+  AddLoraDeltas(*this, VitBlockProjections(o), a);
 }
 
 at::Tensor VitBlockImpl::forward(const at::Tensor& x, const at::Tensor& additive_mask) {
-  at::Tensor h = PlusIfDefined(x + drop(attn(norm1(x), additive_mask)), MaybeAdapt(attn_adapter, x));
-  return PlusIfDefined(h + mlp(norm2(h)), MaybeAdapt(mlp_adapter, h));
+  // a sequential adapter sits on the sub-layer's output before the residual (Houlsby)
+  at::Tensor h = PlusIfDefined(x + MaybeResidualAdapt(attn_seq_adapter, drop(attn(norm1(x), additive_mask))), MaybeAdapt(attn_adapter, x));
+  return PlusIfDefined(h + MaybeResidualAdapt(mlp_seq_adapter, mlp(norm2(h))), MaybeAdapt(mlp_adapter, h));
 }
 
 at::Tensor VitBlockImpl::Skip(const at::Tensor& x) {
