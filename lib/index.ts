@@ -28,7 +28,21 @@ export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions,
 export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
 export { robertaFlops, type FlopReport, type LayerFlops } from './models/flops.js';
 export { describeArchitecture, isExecuted, type ArchitectureDescriptor, type LayerDescriptor } from './models/architecture.js';
-export { resolveMethod, METHOD_NAMES, type MethodConfig, type MethodName } from './methods/index.js';
+export {
+  resolveMethod,
+  METHOD_NAMES,
+  type AdapterMethodConfig,
+  type BitFitMethodConfig,
+  type DasMethodConfig,
+  type FullMethodConfig,
+  type LoraMethodConfig,
+  type LoraTarget,
+  type MamMethodConfig,
+  type MethodConfig,
+  type MethodName,
+  type PrefixMethodConfig,
+} from './methods/index.js';
+export { loadPeftAdapter, readPeftConfig, savePeftAdapter } from './methods/lora/peft.js';
 export { VILT_B32, viltConfigFromHf, viltConfigToHf, validateViltConfig, type ViltConfig, type VisionLanguageTask } from './models/vilt-config.js';
 export { METER_CLIP16_ROBERTA, meterConfigFor, meterConfigFromJson, meterConfigToJson, validateMeterConfig, type ClipVisionConfig, type MeterConfig } from './models/meter-config.js';
 export { meterBuiltParams, meterFlops, viltBuiltParams, viltFlops, type VlFlopReport } from './models/vl-flops.js';

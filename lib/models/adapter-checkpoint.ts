@@ -1,8 +1,9 @@
 /**
- * Our own checkpoints of what DAS trains: every trainable tensor (adapters, skip adapters, heads)
- * in `adapters.safetensors`, and a JSON sidecar `adapters.json` that says which model they belong
- * to (architecture, configuration, layer names) and which layers are skipped. The frozen backbone
- * is not copied: it comes from the pre-trained checkpoint.
+ * Our own checkpoints of what a method trains: every trainable tensor (the method's modules, skip
+ * adapters, task parts, heads; all weights for full tuning) in `adapters.safetensors`, and a JSON
+ * sidecar `adapters.json` that says which model they belong to (architecture, configuration, method,
+ * layer names) and which layers are skipped. The frozen backbone is not copied: it comes from the
+ * pre-trained checkpoint.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { DasError } from '../errors.js';
 import { writeSafetensors } from '../native/checkpoint.js';
 import { packageVersion } from '../package-info.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
+import type { MethodConfig } from '../methods/index.js';
 import type { Model } from './model.js';
 
 export const ADAPTER_TENSORS = 'adapters.safetensors';
@@ -20,6 +22,8 @@ export interface AdapterSidecar {
   version: 1;
   architecture: string;
   config: Record<string, unknown>;
+  /** The method that trained them (absent in sidecars written before methods: das). */
+  method?: MethodConfig;
   layerNames: string[];
   skipped: string[];
   task?: string;
@@ -37,6 +41,7 @@ export async function saveAdapters(model: Model, dir: string, info: { skipped: s
     version: 1,
     architecture: model.architecture,
     config: { ...model.config },
+    method: { ...model.method },
     layerNames,
     skipped: [...info.skipped],
     ...(info.task ? { task: info.task } : {}),
@@ -80,6 +85,10 @@ export async function loadAdapters(model: Model, dir: string): Promise<AdapterSi
   if (differing.length) {
     const detail = differing.map(([key, value]) => `${key}: model ${JSON.stringify(value)}, saved ${JSON.stringify(sidecar.config[key])}`).join('; ');
     throw new DasError('DAS_CHECKPOINT', `${dir} was saved from a differently configured model (${detail})`);
+  }
+  const saved = JSON.stringify(sidecar.method ?? { name: 'das' });
+  if (saved !== JSON.stringify(model.method)) {
+    throw new DasError('DAS_CHECKPOINT', `${dir} holds what method ${saved} trained, but the model was built with ${JSON.stringify(model.method)}`);
   }
   await model.loadCheckpoint(path.join(dir, ADAPTER_TENSORS), { strict: true, expect: 'trainable' });
   return sidecar;

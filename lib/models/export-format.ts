@@ -1,10 +1,11 @@
 /**
  * The compact checkpoint `das export` writes and `predict`/`eval` load as any checkpoint:
  * config.json (the source's config fields, `id2label` where labels have names, and a `das` section
- * with the architecture, task, full model configuration and skipped layers), model.safetensors with
- * only the tensors the DAS model executes, and tokenizer.json.
+ * with the architecture, task, full model configuration, method and skipped layers), model.safetensors
+ * with only the tensors the model executes (LoRA deltas folded into the weights), and tokenizer.json.
  */
 import { DasError } from '../errors.js';
+import type { MethodConfig } from '../methods/index.js';
 import type { Architecture, ConfigByArchitecture } from './model.js';
 
 export interface ExportSection<A extends Architecture = Architecture> {
@@ -15,6 +16,8 @@ export interface ExportSection<A extends Architecture = Architecture> {
   skipped: string[];
   /** The complete model configuration (adapter sizes, head, image size ...): loading needs nothing else. */
   config: ConfigByArchitecture[A];
+  /** The method as the exported tensors hold it (LoRA: merged); absent in exports from before methods: das. */
+  method?: MethodConfig;
   /** Source run and checkpoint, for the record. */
   run: string;
   source: string;

@@ -4,17 +4,13 @@
  * softmax do not. Checked against libtorch's profiler on real forward passes in the tests.
  */
 import { invalidArgument } from '../errors.js';
+import { DEFAULT_METHOD, type MethodConfig } from '../methods/index.js';
+import { methodLayers, parameterTotals, type LayerRow } from '../methods/layer-costs.js';
+import type { CostOptions } from '../methods/types.js';
 import { describeArchitecture, layerNames } from './architecture.js';
 import type { RobertaConfig } from './roberta-config.js';
 
-export interface LayerFlops {
-  name: string;
-  /** This layer in the DAS model: the layer with its parallel adapters, or its skip adapter. */
-  flops: number;
-  /** The same layer in the plain pre-trained model. */
-  baseFlops: number;
-  skipped: boolean;
-}
+export type LayerFlops = LayerRow;
 
 export interface FlopReport {
   input: string;
@@ -24,28 +20,21 @@ export interface FlopReport {
   additionalFlops: number;
   layers: LayerFlops[];
   params: {
-    /** Parameters the DAS model executes: the backbone without skipped layers, adapters in use, head. */
+    /** Parameters the adapted model executes: the backbone without skipped layers, the method's modules in use, head. */
     total: number;
-    /** Parameters DAS trains and keeps, task head excluded (the paper's "updated parameters"). */
+    /** Parameters the method trains and keeps, task head excluded (the paper's "updated parameters"). */
     updated: number;
     /** The plain model (backbone and head). */
     base: number;
     head: number;
   };
+  /** The model as built for search and training (every skip adapter present): all parameters, and the trainable ones outside the head. */
+  built: { total: number; updated: number };
 }
 
 export const linear = (tokens: number, inFeatures: number, outFeatures: number) => tokens * inFeatures * outFeatures;
 export const linearParams = (inFeatures: number, outFeatures: number) => inFeatures * outFeatures + outFeatures;
 export const layerNormParams = (dim: number) => 2 * dim;
-
-/** An adapter (LayerNorm, down, up) on `tokens` tokens. */
-export function adapterFlops(tokens: number, hidden: number, bottleneck: number): number {
-  return bottleneck > 0 ? linear(tokens, hidden, bottleneck) + linear(tokens, bottleneck, hidden) : 0;
-}
-
-export function adapterParams(hidden: number, bottleneck: number): number {
-  return bottleneck > 0 ? layerNormParams(hidden) + linearParams(hidden, bottleneck) + linearParams(bottleneck, hidden) : 0;
-}
 
 /** A post-LN (BERT-style) self-attention + FFN layer on `tokens` tokens attending to `keys` tokens. */
 export function bertLayerFlops(tokens: number, hidden: number, intermediate: number, keys = tokens): number {
@@ -75,41 +64,42 @@ export function checkSkip(layerNames: string[], skip: readonly string[]): Set<st
   return new Set(skip);
 }
 
+export interface FlopOptions extends CostOptions {
+  skip?: readonly string[];
+  /** The method whose modules are counted. Default das. */
+  method?: MethodConfig;
+}
+
 /** RoBERTa sequence classification on one sequence of `tokens` tokens. */
-export function robertaFlops(config: RobertaConfig, options: { tokens: number; skip?: readonly string[] }): FlopReport {
+export function robertaFlops(config: RobertaConfig, options: FlopOptions & { tokens: number }): FlopReport {
   const { tokens } = options;
   if (!Number.isInteger(tokens) || tokens < 1) throw invalidArgument('tokens', 'a positive integer', tokens);
-  const { hidden: h, intermediate, adapterBottleneck: b, skipBottleneck: s, numLabels } = config;
-  const names = layerNames(describeArchitecture('roberta', config));
-  const skipped = checkSkip(names, options.skip ?? []);
+  const { hidden: h, intermediate, numLabels } = config;
+  const descriptor = describeArchitecture('roberta', config);
+  const skipped = checkSkip(layerNames(descriptor), options.skip ?? []);
+  const method = options.method ?? DEFAULT_METHOD;
   const layerBase = bertLayerFlops(tokens, h, intermediate);
-  const layers = names.map((name) => ({
-    name,
-    baseFlops: layerBase,
-    skipped: skipped.has(name),
-    flops: skipped.has(name) ? adapterFlops(tokens, h, s) : layerBase + 2 * adapterFlops(tokens, h, b),
-  }));
+  const counted = methodLayers(method, descriptor.layers, skipped, () => ({ flops: layerBase, tokens: { tokens } }), options);
   const headFlops = linear(1, h, h) + linear(1, h, numLabels); // on the <s> token only
-  const baseFlops = layers.reduce((sum, l) => sum + l.baseFlops, headFlops);
-  const flops = layers.reduce((sum, l) => sum + l.flops, headFlops);
+  const baseFlops = counted.rows.reduce((sum, l) => sum + l.baseFlops, headFlops);
+  const flops = counted.rows.reduce((sum, l) => sum + l.flops, headFlops);
 
   const embeddings = (config.vocabSize + config.maxPositions + config.typeVocabSize) * h + layerNormParams(h);
-  const layerParams = bertLayerParams(h, intermediate);
   const head = linearParams(h, h) + linearParams(h, numLabels);
-  const updated = layers.reduce((sum, l) => sum + (l.skipped ? adapterParams(h, s) : 2 * adapterParams(h, b)), 0);
-  const base = embeddings + config.layers * layerParams + head;
+  const base = embeddings + config.layers * bertLayerParams(h, intermediate) + head;
+  const totals = parameterTotals(method, base, 0, head, counted);
   return {
     input: `${tokens} tokens`,
     flops,
     baseFlops,
     additionalFlops: flops - baseFlops,
-    layers,
-    params: { total: base - skipped.size * layerParams + updated, updated, base, head },
+    layers: counted.rows,
+    params: { total: totals.total, updated: totals.updated, base, head },
+    built: totals.built,
   };
 }
 
-/** Parameters of the model as built for search and training: every adapter and skip adapter present. */
-export function robertaBuiltParams(config: RobertaConfig): number {
-  const full = robertaFlops(config, { tokens: 1 }).params;
-  return full.base + config.layers * (2 * adapterParams(config.hidden, config.adapterBottleneck) + adapterParams(config.hidden, config.skipBottleneck));
+/** Parameters of the model as built for search and training: every module and skip adapter present. */
+export function robertaBuiltParams(config: RobertaConfig, method?: MethodConfig): number {
+  return robertaFlops(config, { tokens: 1, ...(method ? { method } : {}) }).built.total;
 }

@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
 import { validateHostTensor, type HostTensor } from '../host-tensor.js';
-import { resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import { checkMethod, resolveMethod, type MethodConfig, type MethodName } from '../methods/index.js';
+import { describeArchitecture } from './architecture.js';
 import type { NativeArchitectureDescriptor, NativeBatch, NativeLoadReport, NativeModel, NativeParameterInfo, NativeStepResult } from '../native/binding.js';
 import { callAsync, callSync } from '../native/call.js';
 import type { ProcessGroup } from '../native/process-group.js';
@@ -90,6 +91,7 @@ export class Model<A extends Architecture = Architecture> {
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument('seed', 'a non-negative integer', seed);
     const method = resolveMethod(options.method);
+    checkMethod(method, describeArchitecture(architecture, checked));
     const native = await callAsync((binding) => binding.createModel(architecture, checked, device, seed, method));
     return new Model<A>(architecture, Object.freeze(checked), Object.freeze(method), native);
   }
@@ -208,6 +210,14 @@ export class Model<A extends Architecture = Architecture> {
    */
   attachProcessGroup(group: ProcessGroup | null): Promise<void> {
     return this.queue(() => callAsync(() => this.native.attachProcessGroup(group?.native ?? null)));
+  }
+
+  /**
+   * Folds every LoRA delta into its projection's weight and removes the deltas: the same outputs
+   * (up to rounding) with no extra inference cost. Resolves to how many deltas were merged.
+   */
+  mergeLora(): Promise<number> {
+    return this.queue(() => callAsync(() => this.native.mergeLora()));
   }
 
   /** Frees the model's native memory after the operations already queued; later calls fail. */

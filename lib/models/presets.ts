@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DasError, invalidArgument } from '../errors.js';
+import type { MethodConfig } from '../methods/index.js';
 import { exportSectionOf } from './export-format.js';
 import { meterConfigFor, meterConfigFromJson, type MeterConfig } from './meter-config.js';
 import { ROBERTA_BASE, robertaConfigFromHf, type RobertaConfig } from './roberta-config.js';
@@ -17,8 +18,10 @@ export type ResolvedModel = (
   | { name: string; architecture: 'vilt'; config: ViltConfig }
   | { name: string; architecture: 'meter'; config: MeterConfig }
 ) & {
-  /** An exported DAS model's skipped layers. */
+  /** An exported model's skipped layers. */
   skipped?: string[];
+  /** An exported model's method. */
+  method?: MethodConfig;
 };
 
 function visionLanguageTask(task: string | undefined, model: string): VisionLanguageTask {
@@ -49,7 +52,7 @@ export function resolveModel(spec: string, task: string | undefined): ResolvedMo
     throw new DasError('DAS_FILE', `${configPath}: not valid JSON (${(error as Error).message})`);
   }
   const exported = exportSectionOf(json, configPath);
-  if (exported) return { name: spec, architecture: exported.architecture, config: exported.config, skipped: exported.skipped } as ResolvedModel;
+  if (exported) return { name: spec, architecture: exported.architecture, config: exported.config, skipped: exported.skipped, ...(exported.method ? { method: exported.method } : {}) } as ResolvedModel;
   if (json.model_type === 'meter') return { name: spec, architecture: 'meter', config: meterConfigFromJson(json, configPath, visionLanguageTask(task, 'METER')) };
   if (json.model_type === 'vilt') {
     return { name: spec, architecture: 'vilt', config: viltConfigFromHf(json, configPath, { task: visionLanguageTask(task, 'ViLT') }) };

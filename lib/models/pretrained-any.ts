@@ -91,7 +91,9 @@ export async function loadPretrained(architecture: Architecture, spec: string, o
   const described = describeCheckpoint(spec);
   const { files, exported } = described;
   const config = checkpointModelConfig(architecture, spec, options.task, options.numAnswers, described);
-  const model = await Model.create(architecture, options.withoutAdapters ? withoutAdapters(architecture, config) : config, options);
+  // an exported model is built with the method its tensors were written for
+  const method = exported ? (exported.method ?? 'das') : options.method;
+  const model = await Model.create(architecture, options.withoutAdapters ? withoutAdapters(architecture, config) : config, { ...options, method });
   try {
     const report = await model.loadCheckpoint(files.weights);
     if (exported) {

@@ -100,8 +100,8 @@ export function checkLoad(model: Model, report: NativeLoadReport, weights: strin
   if (problems.length) throw new DasError('DAS_CHECKPOINT', `${weights} does not fit a ${model.architecture} model:\n  - ${problems.join('\n  - ')}`);
 }
 
-/** A pre-trained checkpoint must provide every frozen weight. */
+/** A pre-trained checkpoint must provide every pre-trained weight (trainable or not) and the heads that never train. */
 export function checkPretrainedLoad(model: Model, report: NativeLoadReport, weights: string): void {
-  const frozen = new Set(model.parameters().filter((p) => !p.trainable).map((p) => p.name));
-  checkLoad(model, report, weights, { needed: (name) => frozen.has(name), label: 'pre-trained weights' });
+  const needed = new Set(model.parameters().filter((p) => p.role === 'pretrained' || p.role === 'frozen_head').map((p) => p.name));
+  checkLoad(model, report, weights, { needed: (name) => needed.has(name), label: 'pre-trained weights' });
 }

@@ -7,9 +7,9 @@
  */
 import { invalidArgument } from '../errors.js';
 import { describeArchitecture, layerNames } from './architecture.js';
+import { DEFAULT_METHOD, type MethodConfig } from '../methods/index.js';
+import { methodLayers, parameterTotals, type MethodLayers } from '../methods/layer-costs.js';
 import {
-  adapterFlops,
-  adapterParams,
   bertLayerFlops,
   bertLayerParams,
   checkSkip,
@@ -18,8 +18,8 @@ import {
   layerNormParams,
   linear,
   linearParams,
+  type FlopOptions,
   type FlopReport,
-  type LayerFlops,
 } from './flops.js';
 import type { MeterConfig } from './meter-config.js';
 import type { ViltConfig, VisionLanguageTask } from './vilt-config.js';
@@ -59,18 +59,21 @@ function checkTokens(name: string, value: number): void {
 function assemble(
   input: string,
   task: VisionLanguageTask,
-  layers: LayerFlops[],
+  method: MethodConfig,
+  counted: MethodLayers,
   fixed: number,
   head: HeadShape,
-  params: { base: number; removed: number; updated: number },
+  params: { base: number; task: number },
   shared: string[] = [],
 ): VlFlopReport {
+  const layers = counted.rows;
   const passBase = layers.reduce((sum, l) => sum + l.baseFlops, fixed);
   const passDas = layers.reduce((sum, l) => sum + l.flops, fixed);
   const passes = task === 'nlvr2' ? 2 : 1;
   const once = (key: 'flops' | 'baseFlops') => layers.filter((l) => shared.includes(l.name)).reduce((sum, l) => sum + l[key], 0);
   const flops = passDas + head.flops;
   const baseFlops = passBase + head.flops;
+  const totals = parameterTotals(method, params.base, params.task, head.params, counted);
   return {
     input,
     flops,
@@ -83,12 +86,13 @@ function assemble(
       flops: passes * passDas - (passes - 1) * once('flops') + head.flops,
       baseFlops: passes * passBase - (passes - 1) * once('baseFlops') + head.flops,
     },
-    params: { total: params.base - params.removed + params.updated, updated: params.updated, base: params.base, head: head.params },
+    params: { total: totals.total, updated: totals.updated, base: params.base, head: head.params },
+    built: totals.built,
   };
 }
 
 /** ViLT on `textTokens` tokens and one image of height x width pixels (default: imageSize square). */
-export function viltFlops(config: ViltConfig, options: { textTokens: number; height?: number; width?: number; skip?: readonly string[] }): VlFlopReport {
+export function viltFlops(config: ViltConfig, options: FlopOptions & { textTokens: number; height?: number; width?: number }): VlFlopReport {
   const { hidden: h, mlp, patchSize: p, task } = config;
   const height = options.height ?? config.imageSize;
   const width = options.width ?? config.imageSize;
@@ -98,62 +102,52 @@ export function viltFlops(config: ViltConfig, options: { textTokens: number; hei
   const patches = Math.floor(height / p) * Math.floor(width / p);
   if (patches < 1) throw invalidArgument('image size', `at least one ${p}x${p} patch`, `${height}x${width}`);
   const tokens = options.textTokens + 1 + patches;
-  const names = layerNames(describeArchitecture('vilt', config));
-  const skipped = checkSkip(names, options.skip ?? []);
+  const descriptor = describeArchitecture('vilt', config);
+  const skipped = checkSkip(layerNames(descriptor), options.skip ?? []);
+  const method = options.method ?? DEFAULT_METHOD;
   const blockBase = bertLayerFlops(tokens, h, mlp);
-  const layers = names.map((name) => ({
-    name,
-    baseFlops: blockBase,
-    skipped: skipped.has(name),
-    flops: skipped.has(name) ? adapterFlops(tokens, h, config.skipBottleneck) : blockBase + 2 * adapterFlops(tokens, h, config.adapterBottleneck),
-  }));
+  const counted = methodLayers(method, descriptor.layers, skipped, () => ({ flops: blockBase, tokens: { tokens } }), options);
   const fixed = linear(patches, 3 * p * p, h) + linear(1, h, h); // patch embedding, pooler
   const head = taskHead(task, h, h, config.numAnswers);
   const grid = Math.floor(config.imageSize / p);
   const embeddings =
     (config.vocabSize + config.maxTextLen + config.typeVocabSize) * h + layerNormParams(h) + (task === 'nlvr2' ? 3 : 2) * h +
     (3 * p * p * h + h) + h + (grid * grid + 1) * h;
-  const blockParams = bertLayerParams(h, mlp);
-  const trainedBackbone = linearParams(h, h) + (task === 'nlvr2' ? 3 : 2) * h; // pooler, modality table
-  const adapters = layers.reduce((sum, l) => sum + (l.skipped ? adapterParams(h, config.skipBottleneck) : 2 * adapterParams(h, config.adapterBottleneck)), 0);
-  const base = embeddings + config.layers * blockParams + layerNormParams(h) + linearParams(h, h) + head.params;
+  const taskParts = linearParams(h, h) + (task === 'nlvr2' ? 3 : 2) * h; // pooler, modality table
+  const base = embeddings + config.layers * bertLayerParams(h, mlp) + layerNormParams(h) + linearParams(h, h) + head.params;
   const input = `${options.textTokens} text tokens + ${height}x${width} image (${1 + patches} image tokens)`;
-  return assemble(input, task, layers, fixed, head, { base, removed: skipped.size * blockParams, updated: adapters + trainedBackbone });
+  return assemble(input, task, method, counted, fixed, head, { base, task: taskParts });
 }
 
-/** Parameters of ViLT as built for search and training: every adapter and skip adapter present. */
-export function viltBuiltParams(config: ViltConfig): { total: number; updated: number; head: number } {
-  const report = viltFlops(config, { textTokens: 1 });
-  const h = config.hidden;
-  const adapters = config.layers * (2 * adapterParams(h, config.adapterBottleneck) + adapterParams(h, config.skipBottleneck));
-  const usedAdapters = config.layers * 2 * adapterParams(h, config.adapterBottleneck);
-  const updated = report.params.updated - usedAdapters + adapters;
-  return { total: report.params.base + adapters, updated, head: report.params.head };
+/** Parameters of ViLT as built for search and training: every module and skip adapter present. */
+export function viltBuiltParams(config: ViltConfig, method?: MethodConfig): { total: number; updated: number; head: number } {
+  const report = viltFlops(config, { textTokens: 1, ...(method ? { method } : {}) });
+  return { ...report.built, head: report.params.head };
 }
 
 /** METER on `textTokens` tokens and one square image of vision.imageSize. */
-export function meterFlops(config: MeterConfig, options: { textTokens: number; skip?: readonly string[] }): VlFlopReport {
+export function meterFlops(config: MeterConfig, options: FlopOptions & { textTokens: number }): VlFlopReport {
   const { hidden: h, intermediate, vision: v, text: t, task } = config;
   const T = options.textTokens;
   checkTokens('textTokens', T);
   const grid = v.imageSize / v.patchSize;
   const I = grid * grid + 1;
   const descriptor = describeArchitecture('meter', config);
-  const names = layerNames(descriptor);
-  const skipped = checkSkip(names, options.skip ?? []);
+  const skipped = checkSkip(layerNames(descriptor), options.skip ?? []);
+  const method = options.method ?? DEFAULT_METHOD;
   const fusionText = bertLayerFlops(T, h, intermediate) + crossAttentionFlops(T, I, h);
   const fusionImage = bertLayerFlops(I, h, intermediate) + crossAttentionFlops(I, T, h);
   const textLayer = bertLayerFlops(T, t.hidden, t.intermediate);
-  const row = (name: string, base: number, tokens: number, parallel: number, skip: number): LayerFlops => ({
-    name,
-    baseFlops: base,
-    skipped: skipped.has(name),
-    flops: skipped.has(name) ? adapterFlops(tokens, h, skip) : base + parallel * adapterFlops(tokens, h, config.adapterBottleneck),
-  });
-  const layers = descriptor.layers.map(({ name, region, stream }) => {
-    if (region !== 'fusion') return row(name, textLayer, T, t.adapterBottleneck > 0 ? 2 : 0, t.skipBottleneck);
-    return stream === 'text' ? row(name, fusionText, T, 3, config.skipBottleneck) : row(name, fusionImage, I, 3, config.skipBottleneck);
-  });
+  const counted = methodLayers(
+    method,
+    descriptor.layers,
+    skipped,
+    ({ region, stream }) => {
+      if (region !== 'fusion') return { flops: textLayer, tokens: { tokens: T } };
+      return stream === 'text' ? { flops: fusionText, tokens: { tokens: T, context: I } } : { flops: fusionImage, tokens: { tokens: I, context: T } };
+    },
+    options,
+  );
   const vision = linear(I - 1, 3 * v.patchSize * v.patchSize, v.hidden) + v.layers * bertLayerFlops(I, v.hidden, v.mlp);
   const fixed = vision + linear(T, t.hidden, h) + linear(I, v.hidden, h) + 2 * linear(1, h, h);
   const head = taskHead(task, 2 * h, h, config.numAnswers);
@@ -164,30 +158,15 @@ export function meterFlops(config: MeterConfig, options: { textTokens: number; s
   const fusionParams = bertLayerParams(h, intermediate) + crossAttentionParams(h);
   const modality = (task === 'nlvr2' ? 3 : 2) * h;
   const classifierToken = config.classifierToken ? h : 0;
-  const trainedBackbone = linearParams(t.hidden, h) + linearParams(v.hidden, h) + modality + classifierToken + 2 * linearParams(h, h);
-  const base = visionParams + textParams + 2 * config.fusionLayers * fusionParams + trainedBackbone + head.params;
-  let removed = 0;
-  let adapters = 0;
-  for (const [i, l] of layers.entries()) {
-    const fusion = descriptor.layers[i]!.region === 'fusion';
-    if (l.skipped) {
-      removed += fusion ? fusionParams : bertLayerParams(t.hidden, t.intermediate);
-      adapters += adapterParams(h, fusion ? config.skipBottleneck : t.skipBottleneck);
-    } else {
-      adapters += fusion ? 3 * adapterParams(h, config.adapterBottleneck) : t.adapterBottleneck > 0 ? 2 * adapterParams(t.hidden, t.adapterBottleneck) : 0;
-    }
-  }
+  const taskParts = linearParams(t.hidden, h) + linearParams(v.hidden, h) + modality + classifierToken + 2 * linearParams(h, h);
+  const base = visionParams + textParams + 2 * config.fusionLayers * fusionParams + taskParts + head.params;
   const input = `${T} text tokens + ${v.imageSize}x${v.imageSize} image (${I} image tokens)`;
   const shared = descriptor.layers.filter((layer) => layer.region === 'text').map((layer) => layer.name);
-  return assemble(input, task, layers, fixed, head, { base, removed, updated: adapters + trainedBackbone }, shared);
+  return assemble(input, task, method, counted, fixed, head, { base, task: taskParts }, shared);
 }
 
-/** Parameters of METER as built: every adapter and skip adapter present. */
-export function meterBuiltParams(config: MeterConfig): { total: number; updated: number; head: number } {
-  const report = meterFlops(config, { textTokens: 1 });
-  const h = config.hidden;
-  const t = config.text;
-  const used = config.fusionLayers * 2 * 3 * adapterParams(h, config.adapterBottleneck) + (t.adapterBottleneck > 0 ? t.layers * 2 * adapterParams(t.hidden, t.adapterBottleneck) : 0);
-  const all = used + 2 * config.fusionLayers * adapterParams(h, config.skipBottleneck) + t.layers * adapterParams(t.hidden, t.skipBottleneck);
-  return { total: report.params.base + all, updated: report.params.updated - used + all, head: report.params.head };
+/** Parameters of METER as built: every module and skip adapter present. */
+export function meterBuiltParams(config: MeterConfig, method?: MethodConfig): { total: number; updated: number; head: number } {
+  const report = meterFlops(config, { textTokens: 1, ...(method ? { method } : {}) });
+  return { ...report.built, head: report.params.head };
 }

@@ -1,8 +1,9 @@
 /**
  * `das report`: report.md and a self-contained report.html (inline SVG, no scripts, nothing
  * fetched) over one or more run directories: for each search, the gate probability of every
- * candidate layer over the search, rewards and losses, and the choices; and a table across runs
- * in the paper's layout, DAS next to random sampling.
+ * candidate layer over the search, rewards and losses, and the choices; a table across runs
+ * in the paper's layout, DAS next to random sampling; and, over training runs of different methods,
+ * the paper's Table C layout (method, updated parameters, additional FLOPs, a metric per task).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,6 +68,38 @@ function tableRows(runs: RunSummary[]): string[][] {
 
 const HEADER = ['Method', 'Model', 'Task', 'Candidates', '# skipped', 'Performance', 'Additional FLOPs', 'Updated params', 'Skipped layers', 'Run'];
 
+/** A training run's row label in the methods table: the method, and how its skipped layers were chosen. */
+function methodLabel(run: RunSummary): string {
+  const name = run.methodConfig.name === 'das' ? 'DAS' : run.methodConfig.name;
+  if (run.method === 'random sampling') return `${name} (random skip)`;
+  if (run.methodConfig.name !== 'das' && run.skipped.length) return `${name} + DAS skip`;
+  return name;
+}
+
+/**
+ * The paper's Table C: one row per model, method and skipped set, one column per task (the main
+ * metric; the mean over runs that share a row, e.g. seeds), with updated parameters (full tuning:
+ * the whole model) and additional FLOPs. Empty without finished training runs.
+ */
+function methodTable(runs: RunSummary[]): { header: string[]; rows: string[][] } {
+  const trained = runs.filter((run) => run.config.mode === 'train' && mainValue(run) !== undefined);
+  const tasks = [...new Set(trained.map((run) => run.config.task))];
+  const groups = new Map<string, RunSummary[]>();
+  for (const run of trained) {
+    const key = JSON.stringify([run.config.architecture, methodLabel(run), run.skipped.join(',')]);
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const rows = [...groups.values()].map((group) => {
+    const first = group[0]!;
+    const cells = tasks.map((task) => {
+      const values = group.filter((run) => run.config.task === task).map((run) => mainValue(run)!.value);
+      return values.length ? percent(values.reduce((a, b) => a + b, 0) / values.length) + (values.length > 1 ? ` (${values.length} runs)` : '') : '-';
+    });
+    return [methodLabel(first), first.config.architecture, millions(first.tableParams), gflops(first.additionalFlops), ...cells, first.skipped.join(', ') || '-'];
+  });
+  return { header: ['Method', 'Model', 'Updated params', 'Additional FLOPs', ...tasks.map((task) => task.toUpperCase()), 'Skipped layers'], rows };
+}
+
 function searchCharts(run: RunSummary, index: number): Chart[] {
   const name = path.basename(run.dir);
   const charts: Chart[] = [];
@@ -116,6 +149,7 @@ export function writeReport(runDirs: string[], outDir: string): ReportFiles {
   const runs = runDirs.map(readRunSummary);
   fs.mkdirSync(outDir, { recursive: true });
   const rows = tableRows(runs);
+  const methods = methodTable(runs);
   const searches = runs.map((run, i) => ({ run, charts: run.method === 'DAS search' ? searchCharts(run, i) : [] })).filter((s) => s.charts.length > 0);
   const charts = searches.flatMap((s) => s.charts);
   for (const chart of charts) writeFileAtomic(path.join(outDir, chart.file), chart.svg);
@@ -129,6 +163,9 @@ export function writeReport(runDirs: string[], outDir: string): ReportFiles {
     '',
     markdownTable(HEADER, rows),
     '',
+    ...(methods.rows.length
+      ? ['## Methods', '', 'The paper\'s Table C layout: updated parameters exclude the task head, except for full tuning (the whole model); the main metric per task.', '', markdownTable(methods.header, methods.rows), '']
+      : []),
     ...searches.flatMap(({ run, charts: own }) => [
       `## Search ${path.basename(run.dir)}`,
       '',
@@ -151,6 +188,7 @@ th { background: #f3f3f3; }
 <h1>DAS report</h1>
 <p>Additional FLOPs are per example (${escapeHtml([...new Set(runs.map((r) => r.input))].join(', '))}) relative to the pre-trained model, negative when skipping saves more than the adapters cost; updated parameters exclude the task head.</p>
 ${htmlTable(HEADER, rows)}
+${methods.rows.length ? `<h2>Methods</h2>\n<p>The paper's Table C layout: updated parameters exclude the task head, except for full tuning (the whole model); the main metric per task.</p>\n${htmlTable(methods.header, methods.rows)}` : ''}
 ${searches
   .map(
     ({ run, charts: own }) =>

@@ -3,8 +3,9 @@ import type { GateUpdateRecord } from '../das/index.js';
 import { describeArchitecture, scopeLayers } from '../models/architecture.js';
 import { checkpointModelConfig } from '../models/pretrained-any.js';
 import { modelCost } from '../train/run-model.js';
+import { countsHead, type MethodConfig } from '../methods/index.js';
 import { RunDir } from '../train/run-dir.js';
-import type { ResolvedRunConfig } from '../train/runs.js';
+import { runMethod, type ResolvedRunConfig } from '../train/runs.js';
 
 /** How a row's skipped layers were chosen: the paper compares DAS with random sampling. */
 export type Method = 'DAS search' | 'DAS' | 'random sampling' | 'manual';
@@ -28,7 +29,12 @@ export interface RunSummary {
   flops: number;
   baseFlops: number;
   additionalFlops: number;
+  /** Updated parameters, head excluded. */
   updatedParams: number;
+  /** The parameter-efficient method the run trained with. */
+  methodConfig: MethodConfig;
+  /** Updated parameters as the paper's tables give them (full tuning: the whole model, head included). */
+  tableParams: number;
 }
 
 export function readRunSummary(dir: string): RunSummary {
@@ -45,7 +51,8 @@ export function readRunSummary(dir: string): RunSummary {
   const choices = metricsLog.filter((m) => m.type === 'choice') as unknown as { epoch: number; step: number; skipped: string[] }[];
   const skipped = (result?.skipped as string[] | undefined) ?? (config.mode === 'search' ? (choices.at(-1)?.skipped ?? []) : (config.skip ?? []));
   const modelConfig = checkpointModelConfig(config.architecture, config.checkpoint, config.task, config.numAnswers);
-  const report = modelCost(config.architecture, modelConfig, skipped);
+  const methodConfig = runMethod(config);
+  const report = modelCost(config.architecture, modelConfig, skipped, methodConfig);
   const candidates = scopeLayers(describeArchitecture(config.architecture, modelConfig), config.search?.scope ?? 'global');
   const method: Method =
     config.mode === 'search' ? 'DAS search' : config.skipSource?.kind === 'search' ? 'DAS' : config.skipSource?.kind === 'random' ? 'random sampling' : 'manual';
@@ -67,5 +74,7 @@ export function readRunSummary(dir: string): RunSummary {
     baseFlops: report.baseFlops,
     additionalFlops: report.additionalFlops,
     updatedParams: report.params.updated,
+    methodConfig,
+    tableParams: report.params.updated + (countsHead(methodConfig) ? report.head : 0),
   };
 }

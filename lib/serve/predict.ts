@@ -13,11 +13,12 @@ import { TextTokenizer } from '../data/tokenizer.js';
 import { DasError, invalidArgument } from '../errors.js';
 import { loadAdapters } from '../models/adapter-checkpoint.js';
 import type { Architecture, Model } from '../models/model.js';
-import { checkArchitecture, describeCheckpoint, loadPretrained, type CheckpointDescription } from '../models/pretrained-any.js';
+import { checkArchitecture, checkpointModelConfig, describeCheckpoint, loadPretrained, type CheckpointDescription } from '../models/pretrained-any.js';
+import { loadPeftAdapter, peftTask, readPeftConfig } from '../methods/lora/peft.js';
 import type { NativeBatch } from '../native/binding.js';
 import { imageTransform, tokenizerSettings } from '../train/run-model.js';
 import { RunDir } from '../train/run-dir.js';
-import type { ResolvedRunConfig } from '../train/runs.js';
+import { runMethod, type ResolvedRunConfig } from '../train/runs.js';
 import { FIXED_TASK_LABELS } from '../train/task-labels.js';
 import { checkPredictInput, readPredictInputs, type InputFields, type PredictInput } from './predict-input.js';
 import { publishedHead, type PublishedHead } from './published-head.js';
@@ -28,6 +29,8 @@ export interface PredictOptions {
   checkpoint: string;
   /** Apply this run's adapters, heads and skipped layers. */
   run?: string;
+  /** Apply a HuggingFace PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors; RoBERTa). */
+  peft?: string;
   /** Without a run or an export: ViLT/METER vqa, nlvr2 or irtr (default: the head the checkpoint holds); RoBERTa mnli or sst2 (sizes and names its classes). */
   task?: string;
   /** Class names in index order, or a JSON file of them (an array, or an object index -> name). Default: the checkpoint's or run's. */
@@ -92,7 +95,9 @@ function readLabelsFile(file: string): string[] {
 
 /** The task (and answer count): the run's, the exported model's, or that of the head the published checkpoint holds. */
 async function headOf(options: PredictOptions, { exported, json, files }: CheckpointDescription): Promise<PublishedHead> {
+  if (options.run && options.peft) throw invalidArgument('--run / --peft', 'at most one of them', 'both');
   if (options.run) return { task: RunDir.open(options.run).readConfig<ResolvedRunConfig>().task };
+  if (options.peft) return { task: options.task ?? (await peftTask(options.peft)) };
   return exported ? { task: exported.task } : publishedHead(options.architecture, files.weights, json, options.task);
 }
 
@@ -104,13 +109,22 @@ async function loadForPrediction(options: PredictOptions, { task, numAnswers }: 
     const runDir = RunDir.open(options.run);
     const config = runDir.readConfig<ResolvedRunConfig>();
     if (config.architecture !== architecture) throw new DasError('DAS_INVALID_ARGUMENT', `${options.run} is a run of a ${config.architecture} model, not ${architecture}`);
-    const { model } = await loadPretrained(architecture, checkpoint, { task: config.task, device, numAnswers: config.numAnswers });
+    const { model } = await loadPretrained(architecture, checkpoint, { task: config.task, device, numAnswers: config.numAnswers, method: runMethod(config) });
     const adapters = fs.existsSync(runDir.bestAdaptersDir) ? runDir.bestAdaptersDir : runDir.adaptersDir;
     const sidecar = await loadAdapters(model, adapters).catch(async (error: unknown) => {
       await model.dispose();
       throw error;
     });
     return { model, skipped: sidecar.skipped, labels: [runDir.readLabels(), FIXED_TASK_LABELS[config.task]], tokenizer: config.tokenizer };
+  }
+  if (options.peft) {
+    const method = readPeftConfig(options.peft, architecture, checkpointModelConfig(architecture, checkpoint, task));
+    const { model } = await loadPretrained(architecture, checkpoint, { task, device, method });
+    await loadPeftAdapter(model, options.peft).catch(async (error: unknown) => {
+      await model.dispose();
+      throw error;
+    });
+    return { model, skipped: [], labels: [FIXED_TASK_LABELS[task]] };
   }
   if (exported) {
     const { model } = await loadPretrained(architecture, checkpoint, { task: exported.task, device });

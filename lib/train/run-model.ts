@@ -4,6 +4,7 @@
  */
 import type { ImageTransformConfig } from '../data/image-transform.js';
 import type { TokenizerConfig } from '../data/tokenizer.js';
+import type { MethodConfig } from '../methods/index.js';
 import { robertaFlops } from '../models/flops.js';
 import type { Model } from '../models/model.js';
 import { robertaMaxTokens, type RobertaConfig } from '../models/roberta-config.js';
@@ -41,16 +42,26 @@ export interface ModelCost {
   flops: number;
   baseFlops: number;
   additionalFlops: number;
-  /** Parameters the DAS model executes, and those it updates (head excluded). */
+  /** Parameters the adapted model executes, and those the method updates (head excluded). */
   params: { total: number; updated: number };
+  /** Task head parameters. */
+  head: number;
 }
 
-export function modelCost(architecture: Model['architecture'], config: object, skip: readonly string[]): ModelCost {
+export function modelCost(architecture: Model['architecture'], config: object, skip: readonly string[], method?: MethodConfig): ModelCost {
+  const options = { skip, ...(method ? { method } : {}) };
   const report =
     architecture === 'roberta'
-      ? robertaFlops(config as RobertaConfig, { tokens: Math.min(512, robertaMaxTokens(config as RobertaConfig)), skip })
+      ? robertaFlops(config as RobertaConfig, { tokens: Math.min(512, robertaMaxTokens(config as RobertaConfig)), ...options })
       : architecture === 'vilt'
-        ? viltFlops(config as ViltConfig, { textTokens: VL_TEXT_TOKENS, skip })
-        : meterFlops(config as MeterConfig, { textTokens: VL_TEXT_TOKENS, skip });
-  return { input: report.input, flops: report.flops, baseFlops: report.baseFlops, additionalFlops: report.additionalFlops, params: { total: report.params.total, updated: report.params.updated } };
+        ? viltFlops(config as ViltConfig, { textTokens: VL_TEXT_TOKENS, ...options })
+        : meterFlops(config as MeterConfig, { textTokens: VL_TEXT_TOKENS, ...options });
+  return {
+    input: report.input,
+    flops: report.flops,
+    baseFlops: report.baseFlops,
+    additionalFlops: report.additionalFlops,
+    params: { total: report.params.total, updated: report.params.updated },
+    head: report.params.head,
+  };
 }

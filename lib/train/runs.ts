@@ -19,6 +19,8 @@ import { manualSeed } from '../native/runtime.js';
 import { deriveSeed } from '../data/random.js';
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
+import { resolveRunMethod } from '../methods/run-method.js';
+import type { MethodConfig, MethodName } from '../methods/index.js';
 import { checkpointLayerNames, exportedSection, loadPretrained } from '../models/pretrained-any.js';
 import { createImagePreparer } from '../data/image-workers.js';
 import type { LoaderConfig } from '../data/loader.js';
@@ -59,6 +61,8 @@ export interface RunOptions extends DistributedOptions {
   checkpointEvery?: number;
   /** VQA: answer vocabulary size (default 3129, VQAv2's). */
   numAnswers?: number;
+  /** The parameter-efficient method (name or { name, ...options }). Default das. */
+  method?: MethodName | Partial<MethodConfig>;
   /** Stops at the next step boundary, leaving a resumable checkpoint. */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
@@ -126,6 +130,8 @@ export interface ResolvedRunConfig {
   maxTextLength: number;
   /** VQA answer vocabulary size when it is not the model's default. */
   numAnswers?: number;
+  /** The method with every option resolved; a run written before methods existed reads as das. */
+  method?: MethodConfig;
   skip?: string[];
   skipSource?: SkipSource;
   search?: { skipNum: number; scope: string; turn?: number; samples?: number; gateLr?: number };
@@ -187,6 +193,22 @@ function resolveConfig(mode: 'search' | 'train', options: RunOptions, world: Wor
   };
 }
 
+/** The method a run was started with (runs from before methods existed: das). */
+export function runMethod(config: ResolvedRunConfig): MethodConfig {
+  return config.method ?? { name: 'das' };
+}
+
+/** A resume keeps the run's method; asking for another one is refused, naming both. */
+function checkResumeMethod(dir: string, config: ResolvedRunConfig, asked: RunOptions['method']): void {
+  if (asked === undefined) return;
+  const stored = runMethod(config) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(typeof asked === 'string' ? { name: asked } : asked)) {
+    if (JSON.stringify(stored[key]) !== JSON.stringify(value)) {
+      throw new DasError('DAS_INVALID_ARGUMENT', `${dir} was started with method.${key} ${JSON.stringify(stored[key])}; --resume keeps the run's method (asked for ${JSON.stringify(value)})`);
+    }
+  }
+}
+
 function defaultRunDir(mode: string, options: RunOptions): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return path.join('runs', `${mode}-${options.architecture}-${options.task}-${stamp}`);
@@ -218,6 +240,7 @@ async function openRun(mode: 'search' | 'train', options: RunOptions, world: Wor
     runDir = RunDir.open(options.out!);
     const config = runDir.readConfig<ResolvedRunConfig>();
     if (config.mode !== mode) throw new DasError('DAS_INVALID_ARGUMENT', `${runDir.dir} is a ${config.mode} run, not a ${mode} run`);
+    checkResumeMethod(runDir.dir, config, options.method);
     assertSameWorldSize(runDir.dir, config.world?.size ?? 1, world.size);
     return { dir: runDir.dir, config };
   });
@@ -255,7 +278,7 @@ function loaderSettings(model: Model, tokenizer: TextTokenizer): Omit<LoaderConf
 
 /** The model, tokenizer and data of a run, opened before any work so that a missing file fails first. */
 async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[], device: string): Promise<Omit<Setup, 'trainData' | 'valData' | 'world'> & { datasets: TaskDataset[] }> {
-  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device, seed: config.seed, numAnswers: config.numAnswers });
+  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device, seed: config.seed, numAnswers: config.numAnswers, method: runMethod(config) });
   const settings = tokenizerSettings(model);
   config.maxTextLength = settings.maxLength!;
   const tokenizer = await TextTokenizer.load(config.tokenizer, settings);
@@ -307,13 +330,14 @@ function evaluator(config: ResolvedRunConfig, setup: Setup, data = setup.valData
 }
 
 function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
-  return modelCost(model.architecture, model.config, skip).params;
+  return modelCost(model.architecture, model.config, skip, model.method).params;
 }
 
 /** The DAS search: which `skipNum` layers the task needs least. */
 export async function search(options: SearchOptions): Promise<SearchRunResult> {
   const search = { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr };
-  return asRun('search', options, (world) => ({ ...resolveConfig('search', options, world), search }), runSearch);
+  const method = () => resolveRunMethod(options.method, { mode: 'search' });
+  return asRun('search', options, (world) => ({ ...resolveConfig('search', options, world), method: method(), search }), runSearch);
 }
 
 /**
@@ -393,7 +417,8 @@ export async function train(options: TrainOptions): Promise<TrainRunResult> {
     options,
     (world) => {
       const resolved = resolveConfig('train', options, world);
-      return { ...resolved, ...chooseSkip(options, resolved.seed) };
+      const chosen = chooseSkip(options, resolved.seed);
+      return { ...resolved, method: resolveRunMethod(options.method, { mode: 'train', skip: chosen.skip }), ...chosen };
     },
     runTraining,
   );

@@ -1,8 +1,9 @@
 /**
  * The checkpoint a run resumes from, in one safetensors file written atomically: every trainable
  * tensor, the optimizer state and libtorch's RNG state as byte tensors, and the loop state (step
- * counters, data order, DAS policy state, log line counts, best metric) as JSON metadata. In a
- * data-parallel run rank 0 writes it, with every rank's RNG state (das.rng, das.rng.rank1, ...).
+ * counters, data order, DAS policy state, log line counts, best metric) and the method as JSON
+ * metadata. In a data-parallel run rank 0 writes it, with every rank's RNG state (das.rng,
+ * das.rng.rank1, ...).
  */
 import fs from 'node:fs';
 import { DasError } from '../errors.js';
@@ -17,6 +18,7 @@ import { rngState, setRngState } from '../native/runtime.js';
 const OPTIMIZER = 'das.optimizer';
 const RNG = 'das.rng';
 const LOOP = 'das.loop';
+const METHOD = 'das.method';
 
 export interface LoopState {
   /** Optimizer steps done. */
@@ -42,7 +44,7 @@ export async function saveTrainingCheckpoint(file: string, model: Model, loop: L
   const tensors: Record<string, HostTensor> = await model.state('trainable');
   tensors[OPTIMIZER] = await model.optimizerState();
   rngs.forEach((bytes, rank) => (tensors[rngKey(rank)] = { dtype: 'uint8', shape: [bytes.length], data: bytes }));
-  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(world.size > 1 ? { ...loop, worldSize: world.size } : loop) });
+  await writeSafetensors(file, tensors, { [LOOP]: JSON.stringify(world.size > 1 ? { ...loop, worldSize: world.size } : loop), [METHOD]: JSON.stringify(model.method) });
 }
 
 /** Restores model tensors, optimizer and this rank's RNG; returns the loop state. */
@@ -57,6 +59,9 @@ export async function loadTrainingCheckpoint(file: string, model: Model, world: 
   assertSameWorldSize(file, state.worldSize ?? 1, world.size);
   const rng = rest[rngKey(world.rank)];
   if (!rng) throw new DasError('DAS_CHECKPOINT', `${file} has no random state for rank ${world.rank} (${rngKey(world.rank)})`);
+  // checkpoints from before methods existed hold what das trained
+  const method = checkpoint.metadata[METHOD] ?? JSON.stringify({ name: 'das' });
+  if (method !== JSON.stringify(model.method)) throw new DasError('DAS_CHECKPOINT', `${file} was written by method ${method}, not the model's ${JSON.stringify(model.method)}`);
   await model.loadState(trainable, { strict: true, expect: 'trainable' });
   await model.loadOptimizerState(optimizer as HostTensor<'uint8'>);
   setRngState(rng as HostTensor<'uint8'>);

@@ -178,6 +178,8 @@ methods::MethodSpec DecodeMethod(const Napi::Value& value) {
   if (spec.name == "lora") {
     spec.lora = {IntField(m, "r", what), NumberField(m, "alpha", what), NumberField(m, "dropout", what)};
     spec.lora_targets = Strings(m, "targets", what);
+    // an exported model holds its deltas folded into the weights: nothing to attach
+    if (m.Get("merged").ToBoolean().Value()) spec.lora_targets.clear();
   }
   if (spec.name == "prefix" || spec.name == "mam") {
     spec.prefix.length = IntField(m, spec.name == "mam" ? "prefixLength" : "length", what);

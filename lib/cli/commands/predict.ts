@@ -8,6 +8,7 @@ interface PredictFlags {
   model: Architecture;
   checkpoint: string;
   run?: string;
+  peft?: string;
   task?: string;
   labels?: string;
   input: string;
@@ -28,11 +29,12 @@ export function predictCommand(): Command {
     .description(
       'inference over a JSONL file, one object a line: {"text", "text_pair"?} for RoBERTa, {"text", "image"} for ViLT/METER VQA and retrieval, ' +
         '{"text", "image_0", "image_1"} for NLVR2 (image paths relative to the file). Without --run: the published model as it is; ' +
-        "with --run: the run's adapters, heads and skipped layers; exported DAS models load as checkpoints",
+        "with --run: the run's adapters, heads and skipped layers; with --peft: a PEFT LoRA adapter; exported models load as checkpoints",
     )
     .addOption(new Option('--model <arch>', 'architecture').choices(['roberta', 'vilt', 'meter']).makeOptionMandatory())
     .requiredOption('--checkpoint <path>', 'pre-trained or fine-tuned checkpoint, or a folder written by das export')
     .option('--run <run-dir>', 'apply this run\'s adapters, heads and skipped layers')
+    .option('--peft <dir>', 'apply a HuggingFace PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) to a RoBERTa checkpoint')
     .addOption(new Option('--task <task>', 'the head to use without --run or an export (ViLT/METER default: the one the checkpoint holds; for RoBERTa it names mnli/sst2 classes)').choices(['vqa', 'nlvr2', 'irtr', 'mnli', 'sst2']))
     .option('--labels <file.json>', 'class names (VQA answers): a JSON array, or an object index -> name (default: the checkpoint\'s id2label, or the run\'s)')
     .requiredOption('--input <file.jsonl>', 'inputs, one JSON object a line')
@@ -47,6 +49,7 @@ export function predictCommand(): Command {
           architecture: flags.model,
           checkpoint: flags.checkpoint,
           run: flags.run,
+          peft: flags.peft,
           task: flags.task,
           labels: flags.labels,
           input: flags.input,

@@ -4,8 +4,9 @@ import type { RunOptions } from '../../train/runs.js';
 import type { Arch, Task } from '../../train/task-settings.js';
 import { addDistOptions, distOptionsFrom, type DistFlags } from '../dist-flags.js';
 import { ARCHITECTURES, integer, positiveNumber, TASKS } from '../options.js';
+import { addMethodOptions, methodFromFlags, type MethodFlags } from './method-flags.js';
 
-export interface RunFlags extends DistFlags {
+export interface RunFlags extends DistFlags, MethodFlags {
   model: Arch;
   checkpoint: string;
   task: Task;
@@ -23,7 +24,7 @@ export interface RunFlags extends DistFlags {
   json?: boolean;
 }
 
-export function addRunOptions(command: Command, help: { epochsHelp: string }): Command {
+export function addRunOptions(command: Command, help: { epochsHelp: string; methodHelp: string }): Command {
   command
     .addOption(new Option('--model <arch>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
     .requiredOption('--checkpoint <path>', 'pre-trained weights: a file, or a folder with config.json, weights and tokenizer.json')
@@ -40,7 +41,7 @@ export function addRunOptions(command: Command, help: { epochsHelp: string }): C
     .option('--out <run-dir>', 'run directory (default runs/<mode>-<model>-<task>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--json', 'print the result as one JSON object on the last line of stdout');
-  return addDistOptions(command);
+  return addDistOptions(addMethodOptions(command, { methodHelp: help.methodHelp }));
 }
 
 export function runOptionsFrom(flags: RunFlags): RunOptions {
@@ -60,5 +61,6 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     tokenizer: flags.tokenizer,
     checkpointEvery: flags.checkpointEvery,
     ...distOptionsFrom(flags),
+    method: methodFromFlags(flags),
   };
 }

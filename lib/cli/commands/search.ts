@@ -22,7 +22,10 @@ export function searchCommand(): Command {
     .option('--turn <n>', 'training steps between reward rounds (default 10)', integer(1))
     .option('--samples <m>', 'subnetworks scored per reward round (default 3)', integer(1))
     .option('--gate-lr <eta>', 'gate learning rate (default 1)', positiveNumber);
-  addRunOptions(command, { epochsHelp: 'search epochs, the first a warm-up (default 3)' });
+  addRunOptions(command, {
+    epochsHelp: 'search epochs, the first a warm-up (default 3)',
+    methodHelp: 'what trains while searching, beside the skip adapters: das (parallel adapters, default), or full, bitfit, prefix, lora, adapter, mam ("skip layers and LoRA the rest")',
+  });
   return command.action(async (flags: SearchFlags) => {
     if (await launchedHere(flags)) return;
     const rank = processRank();

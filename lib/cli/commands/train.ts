@@ -18,18 +18,21 @@ export function formatRunResult(result: TrainRunResult): string {
     'metrics:',
     ...metrics,
     `skipped: ${result.skipped.length ? result.skipped.join(', ') : '(none)'}`,
-    `parameters: ${(result.params.total / 1e6).toFixed(2)}M in the DAS model, ${(result.params.updated / 1e6).toFixed(3)}M updated (head excluded)`,
+    `parameters: ${(result.params.total / 1e6).toFixed(2)}M in the model, ${(result.params.updated / 1e6).toFixed(3)}M updated (head excluded)`,
     `run: ${result.runDir}`,
   ].join('\n');
 }
 
 export function trainCommand(): Command {
   const command = new Command('train')
-    .description('train the adapters with a fixed set of skipped layers, from the pre-trained checkpoint')
+    .description("train a method's modules (DAS's adapters by default) with a fixed set of skipped layers, from the pre-trained checkpoint")
     .option('--skip <layers>', 'comma-separated layers to skip, e.g. En3,En10', layerList)
     .option('--skip-from <run-dir>', 'skip the layers a finished search run chose')
     .option('--skip-random <k>', 'random-sampling baseline: skip k layers chosen uniformly at random (seeded by --seed)', integer(1));
-  addRunOptions(command, { epochsHelp: 'training epochs (default per model and task)' });
+  addRunOptions(command, {
+    epochsHelp: 'training epochs (default per model and task)',
+    methodHelp: 'parameter-efficient method: full, bitfit, prefix, lora, adapter, mam or das (default das); skipped layers get skip adapters with any of them',
+  });
   return command.action(async (flags: TrainFlags) => {
     if (await launchedHere(flags)) return;
     const rank = processRank();
