@@ -9,7 +9,8 @@
       "include_dirs": [
         "native",
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!@(node scripts/find-libtorch.mjs --include-dirs)"
+        "<!@(node scripts/find-libtorch.mjs --include-dirs)",
+        "<!@(node scripts/find-c10d.mjs --include-dirs)"
       ],
       "defines": [
         "NAPI_VERSION=8",
@@ -18,7 +19,8 @@
         "DAS_BUILD_SYSTEM=\"node-gyp\"",
         "<!(node scripts/find-libtorch.mjs --source-define)",
         "<!(node scripts/find-libtorch.mjs --cmake-dir-define)",
-        "<!@(node scripts/find-libtorch.mjs --defines)"
+        "<!@(node scripts/find-libtorch.mjs --defines)",
+        "<!@(node scripts/find-c10d.mjs --defines)"
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14", "-std=gnu++1y"],

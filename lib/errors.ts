@@ -10,6 +10,7 @@ export type DasErrorCode =
   | 'DAS_FILE' // a file is missing, unreadable or malformed
   | 'DAS_DATA' // a dataset violates its format
   | 'DAS_CHECKPOINT' // a checkpoint is malformed, or does not fit the model
+  | 'DAS_DISTRIBUTED' // a data-parallel job failed: a rank was lost or stopped, or the ranks disagree
   | 'DAS_ABORTED'; // work stopped on request
 
 export class DasError extends Error {

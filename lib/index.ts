@@ -71,6 +71,9 @@ export { loadAdapters, readAdapterSidecar, saveAdapters, type AdapterSidecar } f
 export * as das from './das/index.js';
 /** Datasets, tokenizers, image preprocessing, batching and metrics (pure TypeScript). */
 export * as data from './data/index.js';
+/** Data parallel: join the job the environment describes (torchrun, SLURM), or pass a World to runs. */
+export { distEnvFrom, type DistEnv, type DistEnvResult } from './dist/env.js';
+export { joinWorld, SINGLE_PROCESS, type JoinOptions, type World } from './dist/world.js';
 export {
   evaluate,
   search,

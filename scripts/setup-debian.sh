@@ -16,6 +16,7 @@ PACKAGES=(
   python3-torch              # the same libtorch from Python: reference results, benchmarks, checkpoint fixtures
   python3-venv               # scripts/setup-torch2.sh: a venv with PyTorch 2.x (second build, Python peer in benchmarks)
   nlohmann-json3-dev         # JSON parser (header-only) for safetensors headers
+  libgloo-dev                # Gloo's headers: libtorch's collective backend on CPU (data-parallel runs)
   chromium                   # headless browser: the test that report.html draws its charts
 )
 

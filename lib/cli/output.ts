@@ -16,6 +16,8 @@ export const ExitCode = {
 
 export interface OutputOptions {
   json?: boolean;
+  /** A data-parallel rank other than 0: names itself on stderr, and leaves stdout to rank 0. */
+  rank?: number;
 }
 
 export function printJson(value: unknown): void {
@@ -34,8 +36,8 @@ export function exitCodeFor(error: unknown): number {
 export function reportError(error: unknown, options: OutputOptions): void {
   const code = error instanceof DasError ? error.code : 'DAS_INTERNAL';
   const message = error instanceof Error ? error.message : String(error);
-  if (options.json) printJson({ error: { code, message } });
-  process.stderr.write(`das: ${message}\n`);
+  if (options.json && !options.rank) printJson({ error: { code, message } });
+  process.stderr.write(`${options.rank ? `das (rank ${options.rank})` : 'das'}: ${message}\n`);
   if (!(error instanceof DasError) && error instanceof Error && error.stack && process.env.DAS_DEBUG) process.stderr.write(`${error.stack}\n`);
   process.exitCode = exitCodeFor(error);
 }

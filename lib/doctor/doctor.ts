@@ -4,6 +4,7 @@
  * make everything slow.
  */
 import fs from 'node:fs';
+import { distributedBackends } from '../native/process-group.js';
 import { runtimeInfo, timeGemm, type NativeRuntimeInfo } from '../native/runtime.js';
 import { packageName, packageVersion } from '../package-info.js';
 import { cpuBudget } from '../util/cpu-budget.js';
@@ -26,6 +27,8 @@ export interface DoctorReport {
     /** Every visible GPU computes bf16 at full rate (compute capability >= 8.0); null without a GPU or device details. */
     gpuFast: boolean | null;
   };
+  /** Collective backends of this build, for data-parallel runs ('gloo', 'nccl'). */
+  distributed: { backends: string[] };
   blas: {
     /** "openblas", "mkl", "blis", "flexiblas", "bundled" (linked into libtorch), "reference" or "unknown". */
     vendor: string;
@@ -96,6 +99,7 @@ export async function doctor(): Promise<DoctorReport> {
       cpuFast: cpuFlags.length > 0,
       gpuFast: info.cuda.devices.length > 0 ? info.cuda.devices.every((d) => d.fastBf16) : null,
     },
+    distributed: { backends: distributedBackends() },
     blas: { ...info.blas, reference: info.blas.vendor === 'reference', gemmGflops: round(gemm.gflops, 1), gemmSize: GEMM_SIZE },
     threads: { ...info.threads, available: budget.usable, requested, source: budget.source },
     build: { ...info.build, addonPath: info.addonPath },
@@ -165,6 +169,7 @@ export function formatDoctor(report: DoctorReport): string {
     ['CUDA', cuda.available ? `${cuda.deviceCount} device(s)` : cuda.built ? 'built in, no usable device' : 'not built in (CPU-only libtorch)'],
     ...(cuda.built ? cudaRows(cuda) : []),
     ['bf16', bf16Summary(report.bf16)],
+    ['distributed', report.distributed.backends.length ? report.distributed.backends.join(', ') : 'no backend built in (see README, scale-out)'],
     ['BLAS', `${blas.vendor}${blas.reference ? '  <-- SLOW' : ''} (${blas.library})`],
     ['  detail', blas.detail || '-'],
     ['  threading', `${blas.threading || '-'}${blas.threads >= 0 ? `, ${blas.threads} threads` : ''}; libtorch built with BLAS_INFO=${blas.builtWith}`],

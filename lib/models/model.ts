@@ -15,6 +15,7 @@ import { checkBatch } from './batch-check.js';
 import { batchSpec, type BatchSpec } from './batch-spec.js';
 import { checkModelFits } from './memory-estimate.js';
 import { callAsync, callSync } from '../native/call.js';
+import type { ProcessGroup } from '../native/process-group.js';
 import { deviceMemory, normalizeDevice } from '../native/runtime.js';
 import { validateMeterConfig, type MeterConfig } from './meter-config.js';
 import { nativePrecisionOptions, validatePrecision, type GradScalerOptions, type Precision } from './precision.js';
@@ -264,6 +265,14 @@ export class Model<A extends Architecture = Architecture> {
     if (names !== null && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw invalidArgument('trainable names', 'an array of parameter names or null', names);
     const list = names ? [...names] : null;
     return this.queue(() => callAsync(() => this.native.setTrainable(list)));
+  }
+
+  /**
+   * Data-parallel training: copies rank 0's trainable parameters to this rank, and from then on
+   * every optimizer step first averages the gradients over the group's ranks. null detaches.
+   */
+  attachProcessGroup(group: ProcessGroup | null): Promise<void> {
+    return this.queue(() => callAsync(() => this.native.attachProcessGroup(group?.native ?? null)));
   }
 
   /**

@@ -164,6 +164,40 @@ export interface NativeModel {
   /** [async] exactly these parameters train (null: the DAS split: adapters, heads, poolers); reconfigure the optimizer after */ setTrainable(names: string[] | null): Promise<void>;
   /** [sync] */ describe(): NativeArchitectureDescriptor;
   /** [async] folds every LoRA delta into its projection's weight; resolves to how many */ mergeLora(): Promise<number>;
+  /** [async] data parallel: rank 0's trainable parameters everywhere, then gradients averaged at every optimizer step; null detaches */ attachProcessGroup(group: NativeProcessGroup | null): Promise<void>;
+}
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+export interface ProcessGroupOptions {
+  backend: string;
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  /** Rank 0 hosts the store (false: a launcher's agent does). */
+  hostStore: boolean;
+  /** Prefix of every key this job puts in the store ('' for none). */
+  storePrefix: string;
+  timeoutMs: number;
+  /** NCCL: this rank's GPU; -1 otherwise. */
+  cudaDevice: number;
+}
+
+/**
+ * One rank's membership of a data-parallel job (c10d: a TCPStore rank 0 hosts, Gloo or NCCL).
+ * Collectives must be called by every rank in the same order; they run on the compute thread, in
+ * line with model steps. Failures reject with code DAS_DISTRIBUTED and name the rank that was lost.
+ */
+export interface NativeProcessGroup {
+  /** [async] every rank's value, in rank order, through the store */ exchange(key: string, value: string): Promise<string[]>;
+  /** [async] connects the backend to every other rank */ connect(): Promise<void>;
+  /** [async] */ allReduce<D extends DType>(tensor: HostTensor<D>, op: ReduceOp): Promise<HostTensor<D>>;
+  /** [async] [world, ...shape], in rank order */ allGather<D extends DType>(tensor: HostTensor<D>): Promise<HostTensor<D>>;
+  /** [async] */ barrier(): Promise<void>;
+  /** [async] tells the other ranks why this one stops, and drops its connections */ abort(message: string): Promise<void>;
+  /** [async] the orderly end, after a barrier */ close(): Promise<void>;
+  /** [sync] collectives so far */ stats(): { calls: number; bytes: number; seconds: number };
 }
 
 export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';
@@ -211,6 +245,8 @@ export interface NativeBinding {
   }>;
   /** [async] weights-only read of a safetensors, torch.save zip or legacy file; `names` null = all tensors. */
   readCheckpoint(path: string, names: string[] | null): Promise<NativeCheckpoint>;
+  /** [async] opens the rendezvous store and claims the rank (connect() follows) */ createProcessGroup(options: ProcessGroupOptions): Promise<NativeProcessGroup>;
+  /** [sync] the distributed backends this build has ('gloo', 'nccl') */ distributedBackends(): string[];
   /** [async] atomic write (temp file, fsync, rename). */
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata: Record<string, string>): Promise<void>;
 }

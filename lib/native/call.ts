@@ -6,7 +6,7 @@ import { DasError, type DasErrorCode } from '../errors.js';
 import { loadBinding, type NativeBinding } from './binding.js';
 
 /** The codes native code may set on an error (das::CodedError); anything else reads as DAS_NATIVE. */
-const NATIVE_CODES: ReadonlySet<string> = new Set<DasErrorCode>(['DAS_NATIVE', 'DAS_CHECKPOINT', 'DAS_FILE', 'DAS_DATA']);
+const NATIVE_CODES: ReadonlySet<string> = new Set<DasErrorCode>(['DAS_NATIVE', 'DAS_CHECKPOINT', 'DAS_FILE', 'DAS_DATA', 'DAS_DISTRIBUTED']);
 
 function codeOf(error: unknown): DasErrorCode {
   // The addon marks libtorch failures with DAS_NATIVE, malformed files with DAS_CHECKPOINT and

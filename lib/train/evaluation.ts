@@ -1,6 +1,7 @@
 /** Evaluation over a whole split with a fixed skip set: the task's metric and mean loss. */
-import { accuracy, argmaxRows, vqaArgmaxScores } from '../data/metrics.js';
+import { argmaxRows, vqaArgmaxScores } from '../data/metrics.js';
 import type { TaskLoader } from '../data/loader.js';
+import { SINGLE_PROCESS, type World } from '../dist/world.js';
 import { DasError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { batchLabels, toModelBatch } from './model-batch.js';
@@ -21,13 +22,13 @@ export function mainMetric(task: string): string {
  * Runs every batch of one epoch of `loader` (which should not shuffle). VQA reports the training-time
  * VQA score (the soft score of the arg-max answer); retrieval, how often the positive caption ranks
  * first in its group of 1 + negatives (the full Recall@K ranking is `das eval`'s: retrieval-eval.ts).
+ * Data parallel, each rank runs its shard and the metrics come from sums over all ranks (loss x
+ * rows, examples, scores or correct answers), so they equal a single process's exactly.
  */
-export async function evaluateSplit(model: Model, loader: TaskLoader, skip: readonly string[]): Promise<EvalMetrics> {
+export async function evaluateSplit(model: Model, loader: TaskLoader, skip: readonly string[], world: World = SINGLE_PROCESS): Promise<EvalMetrics> {
   let lossSum = 0;
   let examples = 0;
   let scoreSum = 0;
-  const predictions: number[] = [];
-  const labels: number[] = [];
   for (let i = 0; i < loader.batchesPerEpoch; i++) {
     const batch = await loader.next();
     const result = await model.evalStep(toModelBatch(batch), { skip, logits: true });
@@ -41,12 +42,11 @@ export async function evaluateSplit(model: Model, loader: TaskLoader, skip: read
     } else if (batch.task === 'irtr') {
       for (const best of argmaxRows(logits.data, classes)) scoreSum += best === 0 ? 1 : 0;
     } else {
-      predictions.push(...argmaxRows(logits.data, classes));
-      labels.push(...batchLabels(batch));
+      const labels = batchLabels(batch);
+      argmaxRows(logits.data, classes).forEach((predicted, row) => (scoreSum += predicted === labels[row] ? 1 : 0));
     }
   }
-  if (examples === 0) throw new DasError('DAS_DATA', 'the evaluation split has no examples');
-  const metric = mainMetric(loader.dataset.task);
-  const value = metric === 'accuracy' ? accuracy(predictions, labels) : scoreSum / examples;
-  return { [metric]: value, loss: lossSum / examples, examples };
+  const [loss, count, score] = await world.sum([lossSum, examples, scoreSum]);
+  if (count === 0) throw new DasError('DAS_DATA', 'the evaluation split has no examples');
+  return { [mainMetric(loader.dataset.task)]: score! / count!, loss: loss! / count!, examples: count! };
 }

@@ -3,10 +3,17 @@
  * gradient-accumulated micro-batches, the learning-rate schedule, checkpoints at step boundaries,
  * and a per-epoch evaluation. The search is this loop plus a SearchPolicy: the policy picks the
  * skipped layers of every step and runs a reward round when one is due.
+ *
+ * Data parallel, every rank runs this same loop on its shard of the data, and the World keeps the
+ * ranks in step: gradients are averaged inside the optimizer step, the logged loss and reward-round
+ * losses are averaged over the ranks (so every rank's policy sees the same numbers and keeps
+ * bit-identical gates), a stop request on any rank stops all of them at the same step, and rank 0
+ * alone writes.
  */
 import { DasError } from '../errors.js';
 import type { TaskLoader } from '../data/loader.js';
 import type { SearchPolicy } from '../das/index.js';
+import { SINGLE_PROCESS, type World } from '../dist/world.js';
 import type { Model } from '../models/model.js';
 import type { EvalMetrics } from './evaluation.js';
 import { learningRate } from './lr-schedule.js';
@@ -50,6 +57,8 @@ export interface LoopOptions {
   onBest?: (metrics: EvalMetrics) => Promise<void>;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** The ranks of a data-parallel run. Default: a single process. */
+  world?: World;
 }
 
 export function stepsPerEpoch(train: TaskLoader, accumulation: number): number {
@@ -76,6 +85,7 @@ export function initialLoopState(train: TaskLoader, val: TaskLoader, policy?: Se
 /** Runs from `state` (fresh or resumed) to the end; `state` is updated in place. */
 export async function runLoop(options: LoopOptions, state: LoopState): Promise<void> {
   const { model, train, val, runDir, policy, signal } = options;
+  const world = options.world ?? SINGLE_PROCESS;
   const perEpoch = stepsPerEpoch(train, options.accumulation);
   const totalSteps = perEpoch * options.epochs;
   train.restore(state.trainData);
@@ -87,13 +97,15 @@ export async function runLoop(options: LoopOptions, state: LoopState): Promise<v
     if (policy) state.policy = policy.state();
     state.metricsLines = runDir.lineCount('metrics');
     state.gatesLines = runDir.lineCount('gates');
-    await saveTrainingCheckpoint(runDir.lastCheckpoint, model, state);
+    await saveTrainingCheckpoint(runDir.lastCheckpoint, model, state, world);
     options.onProgress?.({ phase: 'checkpoint', epoch: state.epoch, step: state.step, totalSteps });
   };
 
+  // a data-parallel run stops where every rank agrees to: at the step after any rank was asked to
+  let stopAgreed = false;
   while (state.epoch < options.epochs) {
     while (state.stepInEpoch < perEpoch) {
-      if (signal?.aborted) {
+      if (world.size === 1 ? signal?.aborted : stopAgreed) {
         await checkpoint();
         throw new DasError('DAS_ABORTED', `stopped at step ${state.step} of ${totalSteps}; the run can be resumed (--resume)`);
       }
@@ -108,11 +120,13 @@ export async function runLoop(options: LoopOptions, state: LoopState): Promise<v
         }
         lossSum += result.loss;
       }
+      const [rankLosses, stops] = await world.sum([lossSum / options.accumulation, signal?.aborted ? 1 : 0]);
+      stopAgreed = stops! > 0;
       const lr = learningRate(state.step, totalSteps, options.peakLr, options.warmupFraction);
       const update = await model.optimizerStep(lr);
       state.step++;
       state.stepInEpoch++;
-      const loss = lossSum / options.accumulation;
+      const loss = rankLosses! / world.size;
       // fp16: the gradient scale, and the steps whose gradients overflowed (update skipped, scale lowered)
       const scaling = model.gradScaling ? { gradScale: update.gradScale, ...(update.applied ? {} : { overflow: true }) } : {};
       runDir.append('metrics', { type: 'train', step: state.step, epoch: state.epoch, loss, lr, skip, ...scaling });
@@ -134,9 +148,15 @@ export async function runLoop(options: LoopOptions, state: LoopState): Promise<v
 
 async function rewardRound(options: LoopOptions, state: LoopState, totalSteps: number): Promise<void> {
   const { model, val, runDir, policy } = options;
-  // every sample of a round is scored on the same validation batch
+  const world = options.world ?? SINGLE_PROCESS;
+  // every sample of a round is scored on the same validation batch (on every rank, its shard of it;
+  // the shards are equally long, so the mean of the ranks' losses is the loss of the whole batch)
   const batch = toModelBatch(await val.next());
-  const record = await policy!.rewardRound(async (skip) => (await model.evalStep(batch, { skip })).loss!); // without logits, evalStep needs targets
+  // without logits, evalStep needs targets: the validation batch has them, so it reports a loss
+  const record = await policy!.rewardRound(async (skip) => {
+    const [losses] = await world.sum([(await model.evalStep(batch, { skip })).loss!]);
+    return losses! / world.size;
+  });
   runDir.append('gates', record);
   options.onProgress?.({ phase: 'reward', epoch: state.epoch, step: state.step, totalSteps, skip: record.subsets.flat() });
 }

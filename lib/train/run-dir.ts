@@ -77,7 +77,19 @@ export class RunDir {
   private readonly lines: Record<LogName, number> = { metrics: 0, gates: 0 };
   private lock?: RunLock;
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    /** False for the ranks other than 0 of a data-parallel run: they read, and write nothing. */
+    readonly writes = true,
+  ) {}
+
+  /**
+   * The run as the ranks other than 0 of a data-parallel job see it: the same paths and line
+   * counts, but writes do nothing (rank 0 alone writes the run directory).
+   */
+  static follower(dir: string): RunDir {
+    return new RunDir(path.resolve(dir), false);
+  }
 
   /**
    * A new run in `dir`: the folder must be missing or empty, or hold a run of ours that stopped
@@ -166,7 +178,7 @@ export class RunDir {
    * `finished`, i.e. no write can still be in flight) and releases the lock. Idempotent.
    */
   close(options: { finished?: boolean } = {}): void {
-    if (options.finished) {
+    if (options.finished && this.writes) {
       removeAtomicTemps(this.dir);
       for (const sub of SUBFOLDERS) removeAtomicTemps(path.join(this.dir, sub));
     }
@@ -210,7 +222,7 @@ export class RunDir {
   }
 
   writeConfig(config: unknown): void {
-    writeJsonAtomic(this.configPath, config);
+    if (this.writes) writeJsonAtomic(this.configPath, config);
   }
 
   readConfig<T>(): T {
@@ -223,7 +235,7 @@ export class RunDir {
 
   /** The task head's class names in index order ('' where the data names none). */
   writeLabels(labels: readonly string[]): void {
-    writeJsonAtomic(this.labelsPath, labels);
+    if (this.writes) writeJsonAtomic(this.labelsPath, labels);
   }
 
   /** The class names, or undefined for a run without them (retrieval, or written by an older version). */
@@ -232,7 +244,7 @@ export class RunDir {
   }
 
   writeResult(result: unknown): void {
-    writeJsonAtomic(this.resultPath, result);
+    if (this.writes) writeJsonAtomic(this.resultPath, result);
   }
 
   readResult<T>(): T {
@@ -246,7 +258,7 @@ export class RunDir {
 
   /** Appends one record as one line (a single write). */
   append(name: LogName, record: unknown): void {
-    fs.appendFileSync(this.logPath(name), `${JSON.stringify(record)}\n`);
+    if (this.writes) fs.appendFileSync(this.logPath(name), `${JSON.stringify(record)}\n`);
     this.lines[name]++;
   }
 
@@ -273,6 +285,10 @@ export class RunDir {
    * holding fewer is an error: resuming would finish the run with records silently missing.
    */
   truncateLog(name: LogName, lines: number): void {
+    if (!this.writes) {
+      this.lines[name] = lines;
+      return;
+    }
     const records = this.readLog(name);
     if (records.length < lines) {
       const found = fs.existsSync(this.logPath(name)) ? `holds only ${records.length} of the ${lines} records` : `is missing, but held ${lines} records`;

@@ -2,6 +2,8 @@
  * The run-level API that the CLI and other Node tools call: search() finds the layers to skip,
  * train() trains the adapters with a fixed skip set, evaluate() scores a finished run. Each run
  * lives in a run directory (run-dir.ts) and can be resumed exactly after a crash or an abort.
+ * Every run is data-parallel when the process is a rank of a job (lib/dist): each rank runs the
+ * same code on its shard of the data; rank 0 alone writes the run directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,10 +14,13 @@ import { TextTokenizer } from '../data/tokenizer.js';
 import type { TaskDataset } from '../data/dataset-types.js';
 import { SEARCH_POLICY_DEFAULTS } from '../das/search-config.js';
 import { randomSkipSet, resolveSkipSet, SearchPolicy, skipSetNames, type SearchResult } from '../das/index.js';
+import { inWorld, type DistributedOptions } from '../dist/job.js';
+import { assertSameWorldSize, type World } from '../dist/world.js';
+import { deriveSeed } from '../data/random.js';
 import { loadAdapters, saveAdapters } from '../models/adapter-checkpoint.js';
 import type { Model } from '../models/model.js';
 import { runPrecision, validatePrecision, type Precision } from '../models/precision.js';
-import { normalizeDevice } from '../native/runtime.js';
+import { manualSeed, normalizeDevice } from '../native/runtime.js';
 import { resolveRunMethod } from '../methods/run-method.js';
 import type { MethodConfig, MethodName } from '../methods/index.js';
 import { checkpointLayerNames, exportedSection, loadPretrained } from '../models/pretrained-any.js';
@@ -30,9 +35,9 @@ import { reconcileResume } from './resume-settings.js';
 import { RunDir } from './run-dir.js';
 import { datasetLabelNames } from './task-labels.js';
 import { taskSettings, type Arch, type Task } from './task-settings.js';
-import { loadTrainingCheckpoint } from './train-checkpoint.js';
+import { loadTrainingCheckpoint, type LoopState } from './train-checkpoint.js';
 
-export interface RunOptions {
+export interface RunOptions extends DistributedOptions {
   architecture: Arch;
   /** Pre-trained checkpoint: a weights file, or a folder with config.json, weights and tokenizer.json. */
   checkpoint: string;
@@ -55,9 +60,9 @@ export interface RunOptions {
   /** Peak learning rate. Default per model and task. */
   lr?: number;
   epochs?: number;
-  /** Per-step batch; gradient accumulation makes up the effective batch. */
+  /** Per-step batch of each rank; gradient accumulation makes up the effective batch. */
   batchSize?: number;
-  /** Examples per optimizer step. Default per model and task. */
+  /** Examples per optimizer step, all ranks together (batch size x ranks x accumulation). Default per model and task. */
   effectiveBatch?: number;
   /** tokenizer.json. Default: the one beside the checkpoint. */
   tokenizer?: string;
@@ -129,8 +134,11 @@ export interface ResolvedRunConfig {
   seed: number;
   lr: number;
   epochs: number;
+  /** Per rank. */
   batchSize: number;
   accumulation: number;
+  /** The ranks of a data-parallel run (absent in runs of one process made before it was recorded). */
+  world?: { size: number; backend?: string };
   headLrMultiplier: number;
   weightDecay: number;
   warmupFraction: number;
@@ -149,15 +157,34 @@ function positiveInteger(value: number | undefined, name: string): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw invalidArgument(name, 'a positive integer', value);
 }
 
-function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedRunConfig {
+/**
+ * Per-rank batch and accumulation for an effective batch over `ranks` ranks. By default the task's
+ * effective batch (the paper's) stays what it is whatever the number of ranks: each rank's batch is
+ * the task's, or less when the ranks together would pass the effective batch in one step.
+ */
+export function batchPlan(settings: { batchSize: number; effectiveBatch: number }, ranks: number, batchSize?: number, effectiveBatch?: number): { batchSize: number; accumulation: number } {
+  const effective = effectiveBatch ?? (batchSize === undefined ? settings.effectiveBatch : Math.max(batchSize * ranks, settings.effectiveBatch));
+  let perRank = batchSize;
+  if (perRank === undefined) {
+    perRank = Math.min(settings.batchSize, Math.max(1, Math.floor(effective / ranks)));
+    while (perRank > 1 && effective % (perRank * ranks) !== 0) perRank--;
+  }
+  const perStep = perRank * ranks;
+  if (effective % perStep !== 0) {
+    if (batchSize === undefined) throw invalidArgument('effective batch', `a multiple of the ${ranks} ranks (set --effective-batch and --batch-size to fit them)`, effective);
+    const across = ranks === 1 ? `the batch size ${perRank}` : `the batch size ${perRank} x ${ranks} ranks = ${perStep}`;
+    throw invalidArgument('effective batch', `a multiple of ${across}`, effective);
+  }
+  return { batchSize: perRank, accumulation: effective / perStep };
+}
+
+function resolveConfig(mode: 'search' | 'train', options: RunOptions, world: World): ResolvedRunConfig {
   const settings = taskSettings(options.architecture, options.task);
   for (const key of ['epochs', 'batchSize', 'effectiveBatch', 'checkpointEvery'] as const) positiveInteger(options[key], key);
   if (options.lr !== undefined && !(options.lr > 0 && Number.isFinite(options.lr))) throw invalidArgument('lr', 'a positive number', options.lr);
-  const device = normalizeDevice(options.device ?? 'cpu');
-  const precision = validatePrecision(options.precision ?? 'fp32', device);
-  const batchSize = options.batchSize ?? Math.min(settings.batchSize, options.effectiveBatch ?? settings.batchSize);
-  const effective = options.effectiveBatch ?? Math.max(batchSize, settings.effectiveBatch);
-  if (effective % batchSize !== 0) throw invalidArgument('effective batch', `a multiple of the batch size ${batchSize}`, effective);
+  const device = options.device ?? 'cpu'; // recorded as asked: "cuda" means each rank's own GPU
+  const precision = validatePrecision(options.precision ?? 'fp32', normalizeDevice(device));
+  const { batchSize, accumulation } = batchPlan(settings, world.size, options.batchSize, options.effectiveBatch);
   const checkpoint = path.resolve(options.checkpoint);
   locateCheckpoint(checkpoint); // a missing checkpoint is named as such, before its tokenizer is looked for
   const tokenizer = path.resolve(options.tokenizer ?? path.join(fs.existsSync(checkpoint) && fs.statSync(checkpoint).isDirectory() ? checkpoint : path.dirname(checkpoint), 'tokenizer.json'));
@@ -175,7 +202,8 @@ function resolveConfig(mode: 'search' | 'train', options: RunOptions): ResolvedR
     lr: options.lr ?? settings.lr,
     epochs: options.epochs ?? (mode === 'search' ? settings.searchEpochs : settings.epochs),
     batchSize,
-    accumulation: effective / batchSize,
+    accumulation,
+    world: { size: world.size, ...(world.backend ? { backend: world.backend } : {}) },
     headLrMultiplier: settings.headLrMultiplier,
     weightDecay: settings.weightDecay,
     warmupFraction: settings.warmupFraction,
@@ -208,6 +236,12 @@ function defaultRunDir(mode: string, options: RunOptions): string {
 
 const emitWarning = (message: string) => process.emitWarning(message, 'DasWarning');
 
+/** What every rank must agree on; paths may differ from machine to machine. */
+function comparable(config: ResolvedRunConfig): Record<string, unknown> {
+  const { checkpoint: _checkpoint, tokenizer: _tokenizer, data: _data, ...rest } = config;
+  return rest;
+}
+
 interface OpenedRun {
   runDir: RunDir;
   config: ResolvedRunConfig;
@@ -216,44 +250,67 @@ interface OpenedRun {
 }
 
 /**
- * A fresh run directory with its config, or the stored config of a run being resumed; either way
- * the folder is locked until the run's close(). A resume of a run that never reached its first
- * checkpoint starts it over.
+ * Rank 0's part of opening a run: a fresh run directory with its config, or the stored config of a
+ * run being resumed; either way the folder is locked until the run's close(). A resume of a run
+ * that never reached its first checkpoint starts it over.
  */
-function openRun(mode: 'search' | 'train', options: RunOptions, build: () => ResolvedRunConfig): OpenedRun {
+function openRunFolder(mode: 'search' | 'train', options: RunOptions, world: World, built: ResolvedRunConfig | undefined, build: () => ResolvedRunConfig): OpenedRun {
   const onWarning = options.onWarning ?? emitWarning;
-  if (options.resume) {
-    if (options.out === undefined) throw invalidArgument('--out', 'the run directory to resume', options.out);
-    const { runDir, fresh } = RunDir.resume(options.out, { onWarning });
+  if (!options.resume) {
+    const runDir = RunDir.create(options.out ?? defaultRunDir(mode, options), { onWarning });
     try {
-      if (fresh) {
-        const config = build();
-        runDir.writeConfig(config);
-        return { runDir, config, resumed: false };
-      }
-      const stored = runDir.readConfig<ResolvedRunConfig>();
-      if (stored.mode !== mode) throw new DasError('DAS_INVALID_ARGUMENT', `${runDir.dir} is a ${stored.mode} run, not a ${mode} run`);
-      checkResumeMethod(runDir.dir, stored, options.method);
-      const { config, applied } = reconcileResume(stored, options, runDir.dir);
-      if (applied.length) {
-        onWarning(`resuming ${runDir.dir} with ${applied.join('; ')}`);
-        runDir.writeConfig(config);
-      }
-      return { runDir, config, resumed: true };
+      runDir.writeConfig(built);
     } catch (error) {
       runDir.close();
       throw error;
     }
+    return { runDir, config: built!, resumed: false };
   }
-  const config = build(); // every option is checked before a folder is touched
-  const runDir = RunDir.create(options.out ?? defaultRunDir(mode, options), { onWarning });
+  const { runDir, fresh } = RunDir.resume(options.out!, { onWarning });
   try {
-    runDir.writeConfig(config);
+    if (fresh) {
+      const config = build();
+      runDir.writeConfig(config);
+      return { runDir, config, resumed: false };
+    }
+    const stored = runDir.readConfig<ResolvedRunConfig>();
+    if (stored.mode !== mode) throw new DasError('DAS_INVALID_ARGUMENT', `${runDir.dir} is a ${stored.mode} run, not a ${mode} run`);
+    checkResumeMethod(runDir.dir, stored, options.method);
+    assertSameWorldSize(runDir.dir, stored.world?.size ?? 1, world.size);
+    const { config, applied } = reconcileResume(stored, options, runDir.dir);
+    if (applied.length) {
+      onWarning(`resuming ${runDir.dir} with ${applied.join('; ')}`);
+      runDir.writeConfig(config);
+    }
+    return { runDir, config, resumed: true };
   } catch (error) {
     runDir.close();
     throw error;
   }
-  return { runDir, config, resumed: false };
+}
+
+/**
+ * Opens a run on every rank: each checks the options (every one before a folder is touched), rank 0
+ * creates or opens the directory, and the other ranks, once they are known to have been started the
+ * same way, take rank 0's directory and config (writing nothing).
+ */
+async function openRun(mode: 'search' | 'train', options: RunOptions, world: World, build: () => ResolvedRunConfig): Promise<OpenedRun> {
+  if (options.resume && options.out === undefined) throw invalidArgument('--out', 'the run directory to resume', options.out);
+  const built = await world.agree('to check the options', () => (options.resume ? undefined : build()));
+  if (built) await world.checkSame('the run configuration', comparable(built));
+  let opened: OpenedRun | undefined;
+  try {
+    const shared = await world.agree('to open the run directory', () => {
+      if (!world.isMain) return undefined;
+      opened = openRunFolder(mode, options, world, built, build);
+      return { dir: opened.runDir.dir, config: opened.config, resumed: opened.resumed };
+    });
+    const main = await world.fromMain('the run directory', shared);
+    return opened ?? { runDir: RunDir.follower(main!.dir), config: main!.config, resumed: main!.resumed };
+  } catch (error) {
+    opened?.runDir.close();
+    throw error;
+  }
 }
 
 /** Runs `work` on an opened run, and releases the run folder whatever happens. */
@@ -267,6 +324,18 @@ async function withRun<T>(run: OpenedRun, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The device a run asks for: a resumed run keeps the one it was started with. */
+function requestedDevice(options: { resume?: boolean; out?: string; device?: string }): string {
+  const stored = options.resume && options.out ? path.join(options.out, 'config.json') : undefined;
+  try {
+    const device = stored && (JSON.parse(fs.readFileSync(stored, 'utf8')) as { device?: unknown }).device;
+    if (typeof device === 'string') return device;
+  } catch {
+    // no readable config: opening the run says what is wrong with it
+  }
+  return options.device ?? 'cpu';
+}
+
 interface Setup {
   model: Model;
   tokenizer: TextTokenizer;
@@ -274,6 +343,7 @@ interface Setup {
   valData: TaskDataset;
   /** Loader settings shared by every loader of the run (tokenizer, images). */
   common: Omit<LoaderConfig, 'batchSize'>;
+  world: World;
 }
 
 /** Loader settings for a model: its tokenizer, and its image transform where it takes images. */
@@ -283,8 +353,8 @@ function loaderSettings(model: Model, tokenizer: TextTokenizer): Omit<LoaderConf
 }
 
 /** The model, tokenizer and data of a run, opened before any work so that a missing file fails first. */
-async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[], precision = runPrecision(config)): Promise<Omit<Setup, 'trainData' | 'valData'> & { datasets: TaskDataset[] }> {
-  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device: config.device, precision, seed: config.seed, numAnswers: config.numAnswers, method: runMethod(config) });
+async function openModelAndData(config: ResolvedRunConfig, data: string, splits: string[], device: string, precision = runPrecision(config)): Promise<Omit<Setup, 'trainData' | 'valData' | 'world'> & { datasets: TaskDataset[] }> {
+  const { model } = await loadPretrained(config.architecture, config.checkpoint, { task: config.task, device, precision, seed: config.seed, numAnswers: config.numAnswers, method: runMethod(config) });
   const settings = tokenizerSettings(model);
   config.maxTextLength = settings.maxLength!;
   const tokenizer = await TextTokenizer.load(config.tokenizer, settings);
@@ -294,24 +364,45 @@ async function openModelAndData(config: ResolvedRunConfig, data: string, splits:
   return { model, tokenizer, datasets, common: loaderSettings(model, tokenizer) };
 }
 
-/** The model and data of a search or training run; records the head's class names in the run. */
-async function setUp(config: ResolvedRunConfig, runDir: RunDir): Promise<Setup> {
-  const { datasets, ...rest } = await openModelAndData(config, config.data, ['train', 'val']);
-  const labels = datasetLabelNames(datasets);
-  if (labels) runDir.writeLabels(labels);
-  await rest.model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
-  return { ...rest, trainData: datasets[0]!, valData: datasets[1]! };
+/**
+ * The model and data of a search or training run (every rank loads them, or all fail with the
+ * reason of the rank that could not); records the head's class names in the run.
+ */
+async function setUp(config: ResolvedRunConfig, runDir: RunDir, world: World, device: string): Promise<Setup> {
+  let setup: Setup | undefined;
+  try {
+    await world.agree('to load the model and data', async () => {
+      const { datasets, ...rest } = await openModelAndData(config, config.data, ['train', 'val'], device);
+      setup = { ...rest, trainData: datasets[0]!, valData: datasets[1]!, world };
+      const labels = datasetLabelNames(datasets);
+      if (labels) runDir.writeLabels(labels);
+      await rest.model.configureOptimizer({ weightDecay: config.weightDecay, headLrMultiplier: config.headLrMultiplier });
+    });
+  } catch (error) {
+    await setup?.model.dispose();
+    throw error;
+  }
+  // the ranks share the initialisation, then each draws its own dropout masks
+  if (world.rank > 0) manualSeed(deriveSeed(config.seed, world.rank));
+  return setup!;
+}
+
+/** This rank's part of every epoch: its shard, padded to equal length for training, exact for evaluation. */
+function shardOf(world: World, pad: boolean): Pick<LoaderConfig, 'shard'> {
+  return world.size > 1 ? { shard: { rank: world.rank, count: world.size, pad } } : {};
 }
 
 function loaders(config: ResolvedRunConfig, setup: Setup): { train: TaskLoader; val: TaskLoader } {
+  const shard = shardOf(setup.world, true);
   return {
-    train: new TaskLoader(setup.trainData, { ...setup.common, batchSize: config.batchSize, shuffle: true, seed: config.seed }),
-    val: new TaskLoader(setup.valData, { ...setup.common, batchSize: config.batchSize, shuffle: true, seed: config.seed + 1 }),
+    train: new TaskLoader(setup.trainData, { ...setup.common, ...shard, batchSize: config.batchSize, shuffle: true, seed: config.seed }),
+    val: new TaskLoader(setup.valData, { ...setup.common, ...shard, batchSize: config.batchSize, shuffle: true, seed: config.seed + 1 }),
   };
 }
 
 function evaluator(config: ResolvedRunConfig, setup: Setup, data = setup.valData): (skip: readonly string[]) => Promise<EvalMetrics> {
-  return (skip) => evaluateSplit(setup.model, new TaskLoader(data, { ...setup.common, batchSize: config.batchSize, shuffle: false, prefetch: 1 }), skip);
+  const loader = () => new TaskLoader(data, { ...setup.common, ...shardOf(setup.world, false), batchSize: config.batchSize, shuffle: false, prefetch: 1 });
+  return (skip) => evaluateSplit(setup.model, loader(), skip, setup.world);
 }
 
 function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
@@ -320,22 +411,34 @@ function paramsOf(model: Model, skip: readonly string[]): ParamsSummary {
 
 /** The DAS search: which `skipNum` layers the task needs least. */
 export async function search(options: SearchOptions): Promise<SearchRunResult> {
-  const run = openRun('search', options, () => {
-    const config = {
-      ...resolveConfig('search', options),
-      method: resolveRunMethod(options.method, { mode: 'search' }),
-      search: { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr },
-    };
+  const search = { skipNum: options.skipNum, scope: options.scope ?? 'global', turn: options.turn, samples: options.samples, gateLr: options.gateLr };
+  return asRun('search', options, (world) => {
+    const config = { ...resolveConfig('search', options, world), method: resolveRunMethod(options.method, { mode: 'search' }), search };
     checkRewardRounds(config, Infinity); // what needs no data fails before a folder is made
     return config;
-  });
-  return withRun(run, async () => {
-    const setup = await setUp(run.config, run.runDir);
-    try {
-      return await runSearch(options, run, setup);
-    } finally {
-      await setup.model.dispose();
-    }
+  }, runSearch);
+}
+
+/**
+ * A search or training run as this process's rank: joins the job, opens the run directory and the
+ * model and data, runs `body`, frees the model and releases the folder however it ends.
+ */
+async function asRun<O extends RunOptions, R>(
+  mode: 'search' | 'train',
+  options: O,
+  build: (world: World) => ResolvedRunConfig,
+  body: (options: O, run: OpenedRun, setup: Setup) => Promise<R>,
+): Promise<R> {
+  return inWorld(requestedDevice(options), options, async (world, device) => {
+    const run = await openRun(mode, options, world, () => build(world));
+    return withRun(run, async () => {
+      const setup = await setUp(run.config, run.runDir, world, device);
+      try {
+        return await body(options, run, setup);
+      } finally {
+        await setup.model.dispose();
+      }
+    });
   });
 }
 
@@ -362,7 +465,20 @@ function checkRewardRounds(config: ResolvedRunConfig, perEpoch: number): void {
   }
 }
 
-async function runSearch(options: SearchOptions, { runDir, config, resumed }: OpenedRun, setup: Setup): Promise<SearchRunResult> {
+/** Continues from the run's last checkpoint (every rank reads it), then starts the ranks from rank 0's parameters. */
+async function resumeAndAttach({ runDir, resumed }: OpenedRun, setup: Setup, fresh: LoopState): Promise<LoopState> {
+  let state = fresh;
+  if (resumed) {
+    state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model, setup.world);
+    runDir.truncateLog('metrics', state.metricsLines);
+    runDir.truncateLog('gates', state.gatesLines);
+  }
+  await setup.world.attach(setup.model);
+  return state;
+}
+
+async function runSearch(options: SearchOptions, run: OpenedRun, setup: Setup): Promise<SearchRunResult> {
+  const { runDir, config, resumed } = run;
   const { train, val } = loaders(config, setup);
   const s = config.search!;
   const candidates = setup.model.layerNames(s.scope);
@@ -370,19 +486,14 @@ async function runSearch(options: SearchOptions, { runDir, config, resumed }: Op
     new SearchPolicy({ candidates, skipNum: s.skipNum, epochs: config.epochs, turn: s.turn, samples: s.samples, gateLr: s.gateLr, seed: config.seed });
   checkRewardRounds(config, stepsPerEpoch(train, config.accumulation));
   let policy = fresh(); // validates k, scope and the schedule before any training
-  let state = initialLoopState(train, val, policy);
-  if (resumed) {
-    state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model);
-    policy = SearchPolicy.fromState(state.policy!);
-    runDir.truncateLog('metrics', state.metricsLines);
-    runDir.truncateLog('gates', state.gatesLines);
-  }
+  const state = await resumeAndAttach(run, setup, initialLoopState(train, val, policy));
+  if (resumed) policy = SearchPolicy.fromState(state.policy!);
   await runLoop(
-    { model: setup.model, train, val, runDir, epochs: config.epochs, accumulation: config.accumulation, peakLr: config.lr, warmupFraction: config.warmupFraction, checkpointEvery: config.checkpointEvery, policy, signal: options.signal, onProgress: options.onProgress },
+    { model: setup.model, train, val, runDir, epochs: config.epochs, accumulation: config.accumulation, peakLr: config.lr, warmupFraction: config.warmupFraction, checkpointEvery: config.checkpointEvery, policy, signal: options.signal, onProgress: options.onProgress, world: setup.world },
     state,
   );
   const result: SearchRunResult = { ...policy.result(), runDir: runDir.dir };
-  await saveAdapters(setup.model, runDir.adaptersDir, { skipped: result.skipped, task: config.task });
+  if (setup.world.isMain) await saveAdapters(setup.model, runDir.adaptersDir, { skipped: result.skipped, task: config.task });
   runDir.writeResult({ mode: 'search', ...result });
   return result;
 }
@@ -409,53 +520,54 @@ function chooseSkip(options: TrainOptions, seed: number): { skip: string[]; skip
 }
 
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
-  const run = openRun('train', options, () => {
-    const resolved = resolveConfig('train', options);
-    const chosen = chooseSkip(options, resolved.seed);
-    return { ...resolved, method: resolveRunMethod(options.method, { mode: 'train', skip: chosen.skip }), ...chosen };
-  });
-  return withRun(run, async () => {
-    const setup = await setUp(run.config, run.runDir);
-    try {
-      return await runTraining(options, run, setup);
-    } finally {
-      await setup.model.dispose();
-    }
-  });
+  return asRun(
+    'train',
+    options,
+    (world) => {
+      const resolved = resolveConfig('train', options, world);
+      const chosen = chooseSkip(options, resolved.seed);
+      return { ...resolved, method: resolveRunMethod(options.method, { mode: 'train', skip: chosen.skip }), ...chosen };
+    },
+    runTraining,
+  );
 }
 
-async function runTraining(options: TrainOptions, { runDir, config, resumed }: OpenedRun, setup: Setup): Promise<TrainRunResult> {
+async function runTraining(options: TrainOptions, run: OpenedRun, setup: Setup): Promise<TrainRunResult> {
+  const { runDir, config } = run;
   const skip = config.skip ?? [];
   const layers = setup.model.layerNames();
   setup.model.setSkipped(skip); // unknown or repeated names fail here, before any step
   if (skip.length >= layers.length) throw invalidArgument('skip', `fewer than ${layers.length} layers`, skip.length);
   const { train: trainLoader, val } = loaders(config, setup);
   stepsPerEpoch(trainLoader, config.accumulation);
-  let state = initialLoopState(trainLoader, val);
-  if (resumed) {
-    state = await loadTrainingCheckpoint(runDir.lastCheckpoint, setup.model);
-    runDir.truncateLog('metrics', state.metricsLines);
-  }
+  const state = await resumeAndAttach(run, setup, initialLoopState(trainLoader, val));
+  const { world } = setup;
   const metric = mainMetric(config.task);
   const evaluate = evaluator(config, setup);
+  const save = async (dir: string) => {
+    if (world.isMain) await saveAdapters(setup.model, dir, { skipped: skip, task: config.task });
+  };
   await runLoop(
     {
       model: setup.model, train: trainLoader, val, runDir, epochs: config.epochs, accumulation: config.accumulation, peakLr: config.lr,
       warmupFraction: config.warmupFraction, checkpointEvery: config.checkpointEvery, skip, evaluate, metric,
-      onBest: () => saveAdapters(setup.model, runDir.bestAdaptersDir, { skipped: skip, task: config.task }).then(() => undefined),
-      signal: options.signal, onProgress: options.onProgress,
+      onBest: () => save(runDir.bestAdaptersDir),
+      signal: options.signal, onProgress: options.onProgress, world,
     },
     state,
   );
-  await saveAdapters(setup.model, runDir.adaptersDir, { skipped: skip, task: config.task });
-  const last = runDir.readLog<{ type: string; step: number; epoch: number; skip: string[] } & EvalMetrics>('metrics').filter((r) => r.type === 'eval').pop();
+  await save(runDir.adaptersDir);
+  // the last evaluation is in rank 0's log (a run resumed after its end has not evaluated in this process)
+  type EvalRecord = { type: string; step: number; epoch: number; skip: string[] } & EvalMetrics;
+  const logged = world.isMain ? runDir.readLog<EvalRecord>('metrics').filter((r) => r.type === 'eval').pop() : undefined;
+  const last = await world.fromMain('the last evaluation', logged ?? null);
   const { type: _type, step: _step, epoch: _epoch, skip: _skip, ...metrics } = last ?? { type: 'eval', step: 0, epoch: 0, skip, ...(await evaluate(skip)) };
   const result: TrainRunResult = { metrics: metrics as EvalMetrics, ...(state.best ? { best: state.best } : {}), skipped: skip, params: paramsOf(setup.model, skip), runDir: runDir.dir };
   runDir.writeResult({ mode: 'train', ...result });
   return result;
 }
 
-export interface EvaluateOptions {
+export interface EvaluateOptions extends DistributedOptions {
   /** A finished (or stopped) run directory ... */
   run?: string;
   /** ... or a DAS model written by `das export` (then `data` is required). */
@@ -466,58 +578,90 @@ export interface EvaluateOptions {
   split?: string;
   /** Which adapters of a run: the best evaluation's (default when there is one) or the final ones. */
   adapters?: 'best' | 'final';
+  /** Per rank. */
   batchSize?: number;
   /** Compute precision. Default: the run's; fp32 for an exported model. */
   precision?: Precision;
-  /** Default: the run's; cpu for an exported model. */
+  /** Default: the run's device; cpu for an exported model. */
   device?: string;
-  /** Retrieval: progress of the full image x caption ranking. */
+  /** Retrieval: progress of the full image x caption ranking (this rank's share of it). */
   onProgress?: (pairsDone: number, pairsTotal: number) => void;
 }
 
 /**
  * Every metric of a split: loss and the task metric over one pass, and for retrieval also
- * Recall@1/5/10 from the full image x caption ranking.
+ * Recall@1/5/10 from the full image x caption ranking. Each rank scores its shard.
  */
-async function scoreSplit(model: Model, data: TaskDataset, settings: Omit<LoaderConfig, 'batchSize'>, skip: readonly string[], options: { batchSize: number; onProgress?: EvaluateOptions['onProgress'] }): Promise<EvalMetrics> {
-  const metrics = await evaluateSplit(model, new TaskLoader(data, { ...settings, batchSize: options.batchSize, shuffle: false, prefetch: 1 }), skip);
+async function scoreSplit(model: Model, data: TaskDataset, settings: Omit<LoaderConfig, 'batchSize'>, skip: readonly string[], world: World, options: { batchSize: number; onProgress?: EvaluateOptions['onProgress'] }): Promise<EvalMetrics> {
+  const metrics = await evaluateSplit(model, new TaskLoader(data, { ...settings, ...shardOf(world, false), batchSize: options.batchSize, shuffle: false, prefetch: 1 }), skip, world);
   if (data.task !== 'irtr') return metrics;
-  const recall = await retrievalRecallMetrics(model, data, { ...settings, seed: 0, epoch: 0 }, skip, options);
+  const recall = await retrievalRecallMetrics(model, data, { ...settings, seed: 0, epoch: 0 }, skip, options, world);
   return { ...metrics, ...recall };
 }
 
-async function evaluateExport(options: EvaluateOptions): Promise<TrainRunResult> {
+/** What an evaluation scores: a model with its adapters, the split, and how to batch it. */
+interface Scored {
+  model: Model;
+  data: TaskDataset;
+  settings: Omit<LoaderConfig, 'batchSize'>;
+  skip: string[];
+  batchSize: number;
+  runDir: string;
+}
+
+/** Disposes `model` when `work` fails, so that a half-opened evaluation leaks nothing. */
+async function orDispose<T>(model: Model, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await model.dispose();
+    throw error;
+  }
+}
+
+async function openExport(options: EvaluateOptions, device: string): Promise<Scored> {
   const checkpoint = options.checkpoint!;
   const exported = exportedSection(checkpoint);
   if (!exported) throw new DasError('DAS_INVALID_ARGUMENT', `${checkpoint} is not an exported DAS model (config.json has no "das" section); evaluate a run with --run`);
   if (!options.data) throw invalidArgument('--data', 'the dataset folder (required with --checkpoint)', options.data);
-  const { model, files } = await loadPretrained(exported.architecture, checkpoint, { task: exported.task, device: options.device, precision: options.precision });
-  try {
+  const { model, files } = await loadPretrained(exported.architecture, checkpoint, { task: exported.task, device, precision: options.precision });
+  return orDispose(model, async () => {
     if (!files.tokenizer) throw new DasError('DAS_FILE', `${checkpoint} has no tokenizer.json`);
     const tokenizer = await TextTokenizer.load(files.tokenizer, tokenizerSettings(model));
-    const task = exported.task as Task;
-    const data = await openTaskDataset({ task, data: options.data, split: options.split ?? 'val', model: exported.architecture, numAnswers: numAnswers(model) });
-    const metrics = await scoreSplit(model, data, loaderSettings(model, tokenizer), exported.skipped, { batchSize: options.batchSize ?? 32, onProgress: options.onProgress });
-    return { metrics, skipped: exported.skipped, params: paramsOf(model, exported.skipped), runDir: path.resolve(checkpoint) };
-  } finally {
-    await model.dispose();
-  }
+    const data = await openTaskDataset({ task: exported.task as Task, data: options.data!, split: options.split ?? 'val', model: exported.architecture, numAnswers: numAnswers(model) });
+    return { model, data, settings: loaderSettings(model, tokenizer), skip: exported.skipped, batchSize: options.batchSize ?? 32, runDir: path.resolve(checkpoint) };
+  });
 }
 
-/** Scores the adapters of a run, or an exported DAS model, on a split. */
+async function openRunAdapters(options: EvaluateOptions, device: string): Promise<Scored> {
+  const runDir = RunDir.open(options.run!);
+  const config = runDir.readConfig<ResolvedRunConfig>();
+  const dir = runDir.adaptersFor(options.adapters);
+  const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val'], device, options.precision ?? runPrecision(config));
+  return orDispose(model, async () => {
+    const sidecar = await loadAdapters(model, dir);
+    return { model, data: datasets[0]!, settings: common, skip: sidecar.skipped, batchSize: options.batchSize ?? config.batchSize, runDir: runDir.dir };
+  });
+}
+
+/** Scores the adapters of a run, or an exported DAS model, on a split (data-parallel in a job). */
 export async function evaluate(options: EvaluateOptions): Promise<TrainRunResult> {
   if ((options.run === undefined) === (options.checkpoint === undefined)) throw invalidArgument('--run / --checkpoint', 'exactly one of them', 'both or neither');
-  if (options.checkpoint) return evaluateExport(options);
-  const runDir = RunDir.open(options.run!);
-  const stored = runDir.readConfig<ResolvedRunConfig>();
-  const config = { ...stored, device: options.device ?? stored.device };
-  const dir = runDir.adaptersFor(options.adapters);
-  const { model, datasets, common } = await openModelAndData(config, options.data ?? config.data, [options.split ?? 'val'], options.precision ?? runPrecision(stored));
-  try {
-    const sidecar = await loadAdapters(model, dir);
-    const metrics = await scoreSplit(model, datasets[0]!, common, sidecar.skipped, { batchSize: options.batchSize ?? config.batchSize, onProgress: options.onProgress });
-    return { metrics, skipped: sidecar.skipped, params: paramsOf(model, sidecar.skipped), runDir: runDir.dir };
-  } finally {
-    await model.dispose();
-  }
+  const device = options.device ?? (options.run ? requestedDevice({ resume: true, out: options.run }) : 'cpu');
+  return inWorld(device, options, async (world, rankDevice) => {
+    let scored: Scored | undefined;
+    await world.agree('to load the model and data', async () => {
+      scored = options.checkpoint ? await openExport(options, rankDevice) : await openRunAdapters(options, rankDevice);
+    }).catch(async (error: unknown) => {
+      await scored?.model.dispose();
+      throw error;
+    });
+    const { model, data, settings, skip, batchSize, runDir } = scored!;
+    try {
+      const metrics = await scoreSplit(model, data, settings, skip, world, { batchSize, onProgress: options.onProgress });
+      return { metrics, skipped: skip, params: paramsOf(model, skip), runDir };
+    } finally {
+      await model.dispose();
+    }
+  });
 }

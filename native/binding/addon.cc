@@ -13,6 +13,7 @@
 #include "binding/architecture_js.h"
 #include "binding/addon_data.h"
 #include "binding/async_task.h"
+#include "binding/dist_wrap.h"
 #include "binding/guarded.h"
 #include "binding/host_tensor.h"
 #include "binding/model_wrap.h"
@@ -318,6 +319,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeSafetensors", Napi::Function::New(env, WriteSafetensorsExport, "writeSafetensors"));
   exports.Set("describeArchitecture", Napi::Function::New(env, DescribeArchitecture, "describeArchitecture"));
   InitModelExports(env, exports);  // NativeModel, createModel, manualSeed, rngState, setRngState
+  InitDistExports(env, exports);   // NativeProcessGroup, createProcessGroup, distributedBackends
   return exports;
 }
 

@@ -11,6 +11,7 @@ namespace das::binding {
 struct AddonData {
   TaskCompletions completions;
   Napi::FunctionReference model_constructor;
+  Napi::FunctionReference process_group_constructor;
 };
 
 // Creates the environment's data; called once from the module's Init.

@@ -11,6 +11,7 @@
 #include "binding/addon_data.h"
 #include "binding/architecture_js.h"
 #include "binding/async_task.h"
+#include "binding/dist_wrap.h"
 #include "binding/guarded.h"
 #include "binding/host_tensor.h"
 #include "binding/model_configs.h"
@@ -173,6 +174,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::Call<&NativeModel::Counters>>("counters"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::Describe>>("describe"),
                            InstanceMethod<&NativeModel::Call<&NativeModel::MergeLora>>("mergeLora"),
+                           InstanceMethod<&NativeModel::Call<&NativeModel::AttachProcessGroup>>("attachProcessGroup"),
                        });
   }
 
@@ -345,6 +347,15 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
           out.Set("gradScale", result.grad_scale);
           return out;
         });
+  }
+
+  // [async] attachProcessGroup(group: NativeProcessGroup | null): Promise<void>
+  // Data-parallel training: copies rank 0's trainable parameters to every rank, and from then on
+  // each optimizer step averages the gradients over the ranks first. null detaches.
+  Napi::Value AttachProcessGroup(const Napi::CallbackInfo& info) {
+    std::shared_ptr<dist::ProcessGroup> group;
+    if (!info[0].IsNull() && !info[0].IsUndefined()) group = ProcessGroupArg(info[0], "the process group");
+    return QueueVoid(info, "das.attachProcessGroup", [group](engine::ModelRunner& r) { r.AttachProcessGroup(group); });
   }
 
   // [async] loadState(tensors: Record<string, HostTensor>, strict: boolean, expect: 'pretrained'|'trainable'|'all'): Promise<LoadReport>

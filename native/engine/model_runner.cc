@@ -9,6 +9,8 @@
 
 #include <stdexcept>
 
+#include "dist/parameter_sync.h"
+
 namespace das::engine {
 
 ModelRunner::ModelRunner(std::shared_ptr<models::TaskModel> model) : model_(std::move(model)) {}
@@ -94,6 +96,14 @@ void ModelRunner::ConfigureOptimizer(const OptimizerConfig& config) {
 OptimizerStepResult ModelRunner::OptimizerStep(double lr) {
   if (!optimizer_) throw std::logic_error("optimizer step before the optimizer was configured");
   if (!(lr >= 0.0)) throw std::invalid_argument("learning rate must be >= 0, got " + std::to_string(lr));
+  auto& groups = optimizer_->param_groups();
+  // stage 1, data parallel: every rank steps with the gradients averaged over the ranks
+  if (process_group_) {
+    std::vector<at::Tensor> trainable;
+    for (auto& group : groups) trainable.insert(trainable.end(), group.params().begin(), group.params().end());
+    dist::AverageGradients(*process_group_, trainable);
+  }
+  // stage 2, fp16: unscale and check for overflow (after averaging, every rank sees the same gradients)
   OptimizerStepResult result;
   if (scaler_) {
     std::vector<at::Tensor> gradients;
@@ -103,7 +113,6 @@ OptimizerStepResult ModelRunner::OptimizerStep(double lr) {
     result.applied = scaler_->UnscaleAndCheck(gradients);
   }
   if (result.applied) {
-    auto& groups = optimizer_->param_groups();
     for (size_t g = 0; g < groups.size(); ++g) static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * group_multipliers_[g]);
     optimizer_->step();
   }
@@ -113,6 +122,16 @@ OptimizerStepResult ModelRunner::OptimizerStep(double lr) {
   }
   ZeroGrad();
   return result;
+}
+
+void ModelRunner::AttachProcessGroup(std::shared_ptr<dist::ProcessGroup> group) {
+  process_group_ = std::move(group);
+  if (!process_group_) return;
+  std::vector<at::Tensor> trainable;
+  for (const auto& param : model_->parameters()) {
+    if (param.requires_grad()) trainable.push_back(param);
+  }
+  dist::BroadcastParameters(*process_group_, trainable, 0);
 }
 
 void ModelRunner::ZeroGrad() {

@@ -13,6 +13,10 @@
 #include "engine/precision.h"
 #include "models/task_model.h"
 
+namespace das::dist {
+class ProcessGroup;
+}  // namespace das::dist
+
 namespace das::engine {
 
 struct OptimizerConfig {
@@ -55,10 +59,15 @@ class ModelRunner {
   StepResult EvalStep(const models::Batch& batch, const std::vector<std::string>& skip, bool want_logits);
 
   void ConfigureOptimizer(const OptimizerConfig& config);
-  // Unscales and checks fp16 gradients, then one AdamW update at learning rate `lr` (times each
-  // group's multiplier) unless they overflowed; zeroes the gradients either way.
+  // Averages the gradients over the ranks (data parallel), unscales and checks fp16 gradients, then
+  // one AdamW update at learning rate `lr` (times each group's multiplier) unless they overflowed;
+  // zeroes the gradients either way.
   OptimizerStepResult OptimizerStep(double lr);
   void ZeroGrad();
+
+  // Data-parallel training: from now on every OptimizerStep averages the gradients over `group`'s
+  // ranks first, and the trainable parameters start as rank 0's. Null detaches.
+  void AttachProcessGroup(std::shared_ptr<dist::ProcessGroup> group);
 
   // Resume support: the optimizer's moments and step counts (and the gradient scaler's state) as an
   // opaque byte blob (libtorch's archive format), restored into an optimizer configured the same way.
@@ -76,6 +85,7 @@ class ModelRunner {
   std::vector<double> group_multipliers_;
   Precision precision_ = Precision::kFp32;
   std::optional<GradScaler> scaler_;
+  std::shared_ptr<dist::ProcessGroup> process_group_;
 };
 
 }  // namespace das::engine

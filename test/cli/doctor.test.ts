@@ -36,6 +36,7 @@ describe('das doctor', () => {
         devices: 'array',
       },
       bf16: { cpuFlags: 'array', cpuGemmGflops: 'number', cpuSpeedup: 'number', cpuFast: 'boolean', gpuFast: 'object' },
+      distributed: { backends: 'array' },
       blas: {
         vendor: 'string',
         library: 'string',
@@ -56,6 +57,7 @@ describe('das doctor', () => {
     assert.ok(fs.existsSync(r.torch.library), `libtorch path ${r.torch.library} exists`);
     assert.ok(['openblas', 'mkl', 'blis', 'flexiblas', 'bundled', 'reference', 'unknown'].includes(r.blas.vendor));
     assert.ok(r.blas.gemmGflops > 0);
+    assert.ok(r.distributed.backends.includes('gloo'), 'Gloo is built in (libgloo-dev, installed by scripts/setup-debian.sh)');
     assert.equal(r.threads.intraOp, cpuBudget().threads, 'threads default to the CPU budget');
     assert.ok(r.threads.available >= 1 && r.threads.available <= os.availableParallelism());
     assert.ok(['cmake-js', 'node-gyp'].includes(r.build.system));

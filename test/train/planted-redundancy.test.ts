@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeTinyTokenizer } from '../../lib/data/index.js';
 import { randomSkipSet } from '../../lib/das/index.js';
 import { search } from '../../lib/train/runs.js';
-import { repoRoot } from '../support/repo.js';
-
-const PLANTED = ['En1', 'En3'];
+import { makePlantedRoberta, PLANTED } from '../support/planted-roberta.js';
 const SEEDS = [1, 2, 3, 4, 5];
 
 describe('DAS finds planted redundancy in a pre-trained tiny RoBERTa', function () {
@@ -19,13 +15,9 @@ describe('DAS finds planted redundancy in a pre-trained tiny RoBERTa', function 
 
   before(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'das-planted-'));
-    checkpoint = path.join(root, 'checkpoint');
-    data = path.join(root, 'data');
-    const tokenizer = await writeTinyTokenizer(checkpoint, 'bpe');
     // 4 layers pre-trained on a counting task in PyTorch, En1 and En3 held as exact no-ops
-    const child = spawnSync('/usr/bin/python3', [path.join(repoRoot, 'test/fixtures/planted_roberta.py'), tokenizer, checkpoint, data, '1,3'], { encoding: 'utf8' });
-    assert.equal(child.status, 0, child.stderr);
-    const fixture = JSON.parse(child.stdout) as { accuracy: number; skipLosses: number[] };
+    let fixture: { accuracy: number; skipLosses: number[] };
+    ({ checkpoint, data, fixture } = await makePlantedRoberta(root));
     assert.ok(fixture.accuracy > 0.95, `the pre-trained model learned the task (accuracy ${fixture.accuracy})`);
     const [l0, l1, l2, l3] = fixture.skipLosses;
     assert.ok(l1! < 1e-3 && l3! < 1e-3 && l0! > 0.05 && l2! > 0.05, `only the planted layers are free to remove: ${fixture.skipLosses}`);

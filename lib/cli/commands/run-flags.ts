@@ -3,10 +3,11 @@ import { Option, type Command } from 'commander';
 import type { Precision } from '../../models/precision.js';
 import type { RunOptions } from '../../train/runs.js';
 import type { Arch, Task } from '../../train/task-settings.js';
+import { addDistOptions, distOptionsFrom, type DistFlags } from '../dist-flags.js';
 import { ARCHITECTURES, integer, positiveNumber, precisionOption, TASKS } from '../options.js';
 import { addMethodOptions, methodFromFlags, type MethodFlags } from './method-flags.js';
 
-export interface RunFlags extends MethodFlags {
+export interface RunFlags extends DistFlags, MethodFlags {
   model: Arch;
   checkpoint: string;
   task: Task;
@@ -33,8 +34,8 @@ export function addRunOptions(command: Command, help: { epochsHelp: string; meth
     .requiredOption('--data <dir>', 'dataset folder')
     .option('--epochs <n>', help.epochsHelp, integer(1))
     .option('--lr <x>', 'peak learning rate (warm-up over 10% of steps, then linear decay); default per model and task', positiveNumber)
-    .option('--batch-size <n>', 'examples per micro-batch', integer(1))
-    .option('--effective-batch <n>', 'examples per optimizer step (gradient accumulation); default per model and task', integer(1))
+    .option('--batch-size <n>', 'examples per micro-batch (per rank when data parallel)', integer(1))
+    .option('--effective-batch <n>', 'examples per optimizer step, all ranks together (gradient accumulation makes it up); default per model and task', integer(1))
     .option('--seed <n>', 'seeds data order, initialisation, dropout and the policy (default 0)', integer(0))
     .option('--device <device>', 'cpu, cuda or cuda:N (default cpu)')
     .addOption(precisionOption('compute precision: fp32 (default), bf16 (autocast; CPU and CUDA) or fp16 (autocast + gradient scaling; CUDA only); --resume keeps the run\'s'))
@@ -43,7 +44,7 @@ export function addRunOptions(command: Command, help: { epochsHelp: string; meth
     .option('--out <run-dir>', 'run directory: a new or empty folder, locked while the run works (default runs/<mode>-<model>-<task>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint (with the settings it started with; a different --lr, --epochs, ... is refused)')
     .option('--json', 'print the result as one JSON object on the last line of stdout');
-  return addMethodOptions(command, { methodHelp: help.methodHelp });
+  return addDistOptions(addMethodOptions(command, { methodHelp: help.methodHelp }));
 }
 
 export function runOptionsFrom(flags: RunFlags): RunOptions {
@@ -64,6 +65,7 @@ export function runOptionsFrom(flags: RunFlags): RunOptions {
     tokenizer: flags.tokenizer,
     checkpointEvery: flags.checkpointEvery,
     onWarning: (message) => process.stderr.write(`das: warning: ${message}\n`),
+    ...distOptionsFrom(flags),
     method: methodFromFlags(flags),
   };
 }

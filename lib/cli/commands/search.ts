@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { search } from '../../train/runs.js';
 import { withInterrupt } from '../interrupt.js';
 import { integer, positiveNumber } from '../options.js';
+import { launchedHere, processRank, rankProgress } from '../dist-flags.js';
 import { printJson, reportError } from '../output.js';
-import { progressReporter } from '../progress.js';
 import { addRunOptions, runOptionsFrom, type RunFlags } from './run-flags.js';
 
 interface SearchFlags extends RunFlags {
@@ -27,7 +27,9 @@ export function searchCommand(): Command {
     methodHelp: 'what trains while searching, beside the skip adapters: das (parallel adapters, default), or full, bitfit, prefix, lora, adapter, mam ("skip layers and LoRA the rest")',
   });
   return command.action(async (flags: SearchFlags) => {
-    const progress = progressReporter('search');
+    if (await launchedHere(flags)) return;
+    const rank = processRank();
+    const progress = rankProgress('search', rank);
     try {
       const result = await withInterrupt((signal) =>
         search({
@@ -42,6 +44,7 @@ export function searchCommand(): Command {
         }),
       );
       progress.done();
+      if (rank !== 0) return; // rank 0 prints the job's result
       const { skipped, gates, probs, rewardUpdates, runDir } = result;
       if (flags.json) {
         printJson({ skipped, gates, probs, rewardUpdates, runDir });
@@ -51,7 +54,7 @@ export function searchCommand(): Command {
       }
     } catch (error) {
       progress.done();
-      reportError(error, flags);
+      reportError(error, { ...flags, rank });
     }
   });
 }

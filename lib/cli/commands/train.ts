@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { train, type TrainRunResult } from '../../train/runs.js';
 import { withInterrupt } from '../interrupt.js';
 import { integer, layerList } from '../options.js';
+import { launchedHere, processRank, rankProgress } from '../dist-flags.js';
 import { printJson, reportError } from '../output.js';
-import { progressReporter } from '../progress.js';
 import { addRunOptions, runOptionsFrom, type RunFlags } from './run-flags.js';
 
 interface TrainFlags extends RunFlags {
@@ -34,18 +34,21 @@ export function trainCommand(): Command {
     methodHelp: 'parameter-efficient method: full, bitfit, prefix, lora, adapter, mam or das (default das); skipped layers get skip adapters with any of them',
   });
   return command.action(async (flags: TrainFlags) => {
-    const progress = progressReporter('train');
+    if (await launchedHere(flags)) return;
+    const rank = processRank();
+    const progress = rankProgress('train', rank);
     try {
       const result = await withInterrupt((signal) =>
         train({ ...runOptionsFrom(flags), skip: flags.skip, skipFrom: flags.skipFrom, skipRandom: flags.skipRandom, signal, onProgress: progress.onProgress }),
       );
       progress.done();
+      if (rank !== 0) return; // rank 0 prints the job's result
       const { metrics, skipped, params, runDir } = result;
       if (flags.json) printJson({ metrics, skipped, params, runDir });
       else process.stdout.write(`${formatRunResult(result)}\n`);
     } catch (error) {
       progress.done();
-      reportError(error, flags);
+      reportError(error, { ...flags, rank });
     }
   });
 }

@@ -1,0 +1,67 @@
+/**
+ * Checks a rank makes before it joins a job, so that a wrong set-up fails at once with a message
+ * that says what to change, instead of after a rendezvous timeout: the backend exists in this build
+ * and suits the device, the master's port is free (rank 0) or its name resolves (the others), and
+ * each rank's device follows LOCAL_RANK.
+ */
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import { DasError, invalidArgument } from '../errors.js';
+
+export type Backend = 'gloo' | 'nccl';
+export const BACKENDS: readonly Backend[] = ['gloo', 'nccl'];
+
+/** NCCL for CUDA devices when this build has it, else Gloo; an explicit choice is checked. */
+export function chooseBackend(device: string, available: readonly string[], requested?: string): Backend {
+  const cuda = device.startsWith('cuda');
+  if (requested !== undefined) {
+    if (!BACKENDS.includes(requested as Backend)) throw invalidArgument('--dist-backend', BACKENDS.join(' or '), requested);
+    if (!available.includes(requested)) {
+      throw new DasError('DAS_INVALID_ARGUMENT', `this build of das-torch has no ${requested} backend (it has: ${available.join(', ') || 'none'}); see README, scale-out`);
+    }
+    if (requested === 'nccl' && !cuda) throw new DasError('DAS_INVALID_ARGUMENT', `the nccl backend needs a CUDA device, but --device is ${device}`);
+    return requested as Backend;
+  }
+  if (cuda && available.includes('nccl')) return 'nccl';
+  if (available.includes('gloo')) return 'gloo';
+  throw new DasError('DAS_INVALID_ARGUMENT', `this build of das-torch has no distributed backend for ${device} (it has: ${available.join(', ') || 'none'}); see README, scale-out`);
+}
+
+/**
+ * The device of a rank: "cuda" means this machine's GPU number LOCAL_RANK, or the only GPU the
+ * process sees (a scheduler that gives each task its own GPU); anything else is taken as given.
+ */
+export function rankDevice(device: string, localRank: number, cudaDeviceCount: number): string {
+  if (device !== 'cuda') return device;
+  if (cudaDeviceCount === 1) return 'cuda:0';
+  if (localRank >= cudaDeviceCount) {
+    throw new DasError('DAS_INVALID_ARGUMENT', `LOCAL_RANK ${localRank} has no GPU of its own: this machine shows ${cudaDeviceCount} (start at most ${cudaDeviceCount} ranks per machine, or check CUDA_VISIBLE_DEVICES)`);
+  }
+  return `cuda:${localRank}`;
+}
+
+/** Rank 0: the rendezvous port must be free on this machine. */
+export async function assertPortFree(port: number): Promise<void> {
+  const server = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, exclusive: true }, resolve);
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'is already in use (another job?)' : code === 'EACCES' ? 'needs privileges this process does not have' : `cannot be opened (${(error as Error).message})`;
+    throw new DasError('DAS_DISTRIBUTED', `rank 0 cannot host the rendezvous: MASTER_PORT ${port} ${why}; choose another MASTER_PORT`);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** The other ranks: MASTER_ADDR must be a name or address this machine can resolve. */
+export async function assertResolvable(host: string): Promise<void> {
+  try {
+    await dns.lookup(host);
+  } catch (error) {
+    throw new DasError('DAS_DISTRIBUTED', `MASTER_ADDR ${JSON.stringify(host)} does not resolve on this machine (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); it must name the machine of rank 0`);
+  }
+}
