@@ -178,6 +178,8 @@ export interface JoinOptions {
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 1800;
+/** The longest --dist-timeout: a week. */
+const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 /** A run resumes with the number of ranks that made it: its data shards and RNG states are per rank. */
 export function assertSameWorldSize(run: string, recorded: number, current: number): void {
@@ -195,14 +197,16 @@ export async function joinWorld(options: JoinOptions): Promise<World> {
   const { env } = options;
   if (!env || env.worldSize === 1) return SINGLE_PROCESS;
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new DasError('DAS_INVALID_ARGUMENT', `Expected a positive number of seconds for --dist-timeout but received ${timeoutSeconds}`);
+  if (!(timeoutSeconds > 0 && timeoutSeconds <= MAX_TIMEOUT_SECONDS)) {
+    throw new DasError('DAS_INVALID_ARGUMENT', `Expected a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}] (a week) for --dist-timeout but received ${timeoutSeconds}`);
+  }
   const backend = chooseBackend(options.device, distributedBackends(), options.backend);
   if (env.rank === 0 && !env.agentStore) await assertPortFree(env.masterPort);
   else await assertResolvable(env.masterAddr);
-  const cudaDevice = backend === 'nccl' ? Number(options.device.split(':')[1] ?? 0) : -1;
+  const cudaDevice = backend === 'nccl' ? { cudaDevice: Number(options.device.split(':')[1] ?? 0) } : {};
   const group = await ProcessGroup.create({
     backend, rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr, masterPort: env.masterPort,
-    hostStore: !env.agentStore, storePrefix: env.agentStore?.prefix ?? '', timeoutMs: Math.round(timeoutSeconds * 1000), cudaDevice,
+    hostStore: !env.agentStore, storePrefix: env.agentStore?.prefix ?? '', timeoutMs: Math.round(timeoutSeconds * 1000), ...cudaDevice,
   });
   const world = new ProcessGroupWorld(group, env.rank, env.worldSize, env.localRank, backend);
   try {

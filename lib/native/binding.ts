@@ -180,8 +180,8 @@ export interface ProcessGroupOptions {
   /** Prefix of every key this job puts in the store ('' for none). */
   storePrefix: string;
   timeoutMs: number;
-  /** NCCL: this rank's GPU; -1 otherwise. */
-  cudaDevice: number;
+  /** NCCL: the rank's GPU index (absent for Gloo). */
+  cudaDevice?: number;
 }
 
 /**

@@ -34,7 +34,7 @@ const SETTINGS: Setting[] = [
   { flag: '--lr', requested: (o) => o.lr, stored: (c) => c.lr },
   { flag: '--epochs', requested: (o) => o.epochs, stored: (c) => c.epochs },
   { flag: '--batch-size', requested: (o) => o.batchSize, stored: (c) => c.batchSize },
-  { flag: '--effective-batch', requested: (o) => o.effectiveBatch, stored: (c) => c.batchSize * c.accumulation },
+  { flag: '--effective-batch', requested: (o) => o.effectiveBatch, stored: (c) => c.batchSize * c.accumulation * (c.world?.size ?? 1) },
   { flag: 'numAnswers', requested: (o) => o.numAnswers, stored: (c) => c.numAnswers ?? 3129 },
   { flag: '--skip-num', requested: (o) => o.skipNum, stored: (c) => c.search?.skipNum },
   { flag: '--scope', requested: (o) => o.scope, stored: (c) => c.search?.scope },

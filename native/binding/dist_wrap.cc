@@ -151,7 +151,10 @@ class NativeProcessGroup : public Napi::ObjectWrap<NativeProcessGroup> {
   GroupPtr group_;
 };
 
-// [async] createProcessGroup({ backend, rank, worldSize, masterAddr, masterPort, hostStore, storePrefix, timeoutMs, cudaDevice }): Promise<NativeProcessGroup>
+// A week: longer than any collective may sensibly wait, and within libtorch's timeout type.
+constexpr int64_t kMaxTimeoutMs = int64_t{7} * 24 * 3600 * 1000;
+
+// [async] createProcessGroup({ backend, rank, worldSize, masterAddr, masterPort, hostStore, storePrefix, timeoutMs, cudaDevice? }): Promise<NativeProcessGroup>
 // Opens the rendezvous store (rank 0 hosts it) and claims the rank; connect() follows.
 Napi::Value CreateProcessGroup(const Napi::CallbackInfo& info) {
   return Guarded(info, [&]() -> Napi::Value {
@@ -163,13 +166,15 @@ Napi::Value CreateProcessGroup(const Napi::CallbackInfo& info) {
     options.rank = static_cast<int>(IntField(object, "rank", "process group"));
     options.world_size = static_cast<int>(IntField(object, "worldSize", "process group"));
     options.master_addr = StringField(object, "masterAddr", "process group");
-    options.master_port = static_cast<int>(IntField(object, "masterPort", "process group"));
+    options.master_port = static_cast<int>(IntField(object, "masterPort", "process group", 65535));
     const Napi::Value host_store = object.Get("hostStore");
     if (!host_store.IsBoolean()) throw Napi::TypeError::New(env, "Expected a boolean for process group.hostStore");
     options.host_store = host_store.As<Napi::Boolean>().Value();
     options.store_prefix = StringField(object, "storePrefix", "process group");
-    options.timeout = std::chrono::milliseconds(IntField(object, "timeoutMs", "process group"));
-    options.cuda_device = static_cast<int>(IntField(object, "cudaDevice", "process group"));
+    options.timeout = std::chrono::milliseconds(IntField(object, "timeoutMs", "process group", kMaxTimeoutMs));
+    // absent for Gloo; NCCL binds the rank's GPU
+    const bool has_cuda_device = !object.Get("cudaDevice").IsUndefined();
+    options.cuda_device = has_cuda_device ? static_cast<int>(IntField(object, "cudaDevice", "process group", 1023)) : -1;
     AddonData* data = &GetAddonData(env);
     return AsyncTask<GroupPtr>::Start(
         env, "das.createProcessGroup", [options] { return std::make_shared<dist::ProcessGroup>(options); },

@@ -49,7 +49,7 @@ async function worker(request) {
       labels: { dtype: 'int64', shape: [rows], data: BigInt64Array.from(random(rows, (_, i) => BigInt(i % 3))) },
     };
   }
-  model.configureOptimizer({ weightDecay: 0.01 });
+  await model.configureOptimizer({ weightDecay: 0.01 });
   await world.attach(model);
   const times = [];
   const reduce = [];

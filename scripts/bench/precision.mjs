@@ -78,7 +78,7 @@ async function worker(spec) {
   das.setNumThreads(spec.threads);
   const config = spec.model === 'roberta' ? das.ROBERTA_BASE : das.VILT_B32;
   const model = await das.Model.create(spec.model, config, { precision: spec.precision });
-  model.configureOptimizer({ weightDecay: 0.01 });
+  await model.configureOptimizer({ weightDecay: 0.01 });
   const batch = spec.model === 'roberta' ? robertaBatch(spec, config.vocabSize) : viltBatch(spec, config);
   const timed = async (work) => {
     const times = [];

@@ -23,7 +23,7 @@ describe('data parallel: one optimizer step of 2 ranks equals one process on the
 
       const { model, full } = await stepCase(arch);
       const before = await model.state('trainable');
-      model.configureOptimizer({ weightDecay: 0.01, headLrMultiplier: HEAD_LR_MULTIPLIER });
+      await model.configureOptimizer({ weightDecay: 0.01, headLrMultiplier: HEAD_LR_MULTIPLIER });
       await model.trainStep(full, { skip: SKIP });
       await model.optimizerStep(LR);
       const expected = await model.state('trainable');

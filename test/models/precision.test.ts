@@ -76,7 +76,7 @@ describe('mixed precision (native)', () => {
       // a bf16 train step updates the fp32 master weights (which stay fp32) in the directions an fp32 step does
       const initial = await fp32.state();
       for (const model of [fp32, bf16]) {
-        model.configureOptimizer({ weightDecay: 0 });
+        await model.configureOptimizer({ weightDecay: 0 });
         manualSeed(77); // the same dropout masks
         await model.trainStep(BATCHES[arch], { skip: SKIPS[arch] });
         await model.optimizerStep(1e-3);
@@ -141,7 +141,7 @@ describe('mixed precision (native)', () => {
     assert.equal(scaled.gradScaling, true);
     const scales: number[] = [];
     for (const model of [plain, scaled]) {
-      model.configureOptimizer();
+      await model.configureOptimizer();
       for (let step = 0; step < 3; step++) {
         manualSeed(step); // the same dropout masks in both models
         await model.trainStep(BATCHES.roberta, { accumulationWeight: 0.5 });
@@ -161,7 +161,7 @@ describe('mixed precision (native)', () => {
   it('an overflowing step is skipped and the scale backs off; the scaler state survives a checkpoint', async () => {
     // a scale beyond float32's range: the scaled loss overflows, and with it every gradient
     const model = await modelIn('roberta', 'fp32', 4, { enabled: true, initScale: 1e39, growthInterval: 2 });
-    model.configureOptimizer();
+    await model.configureOptimizer();
     const before = await model.state();
     await model.trainStep(BATCHES.roberta);
     const overflow = await model.optimizerStep(1e-2);
@@ -171,12 +171,12 @@ describe('mixed precision (native)', () => {
 
     // one clean step (growth tracker 1), then save: a restored model grows the scale at its next clean step
     const small = await modelIn('roberta', 'fp32', 4, { enabled: true, initScale: 256, growthInterval: 2 });
-    small.configureOptimizer();
+    await small.configureOptimizer();
     await small.trainStep(BATCHES.roberta);
     assert.deepEqual(await small.optimizerStep(1e-2), { applied: true, gradScale: 256 });
     const saved = await small.optimizerState();
     const restored = await modelIn('roberta', 'fp32', 4, { enabled: true, initScale: 256, growthInterval: 2 });
-    restored.configureOptimizer();
+    await restored.configureOptimizer();
     await restored.loadOptimizerState(saved);
     await restored.trainStep(BATCHES.roberta);
     assert.equal((await restored.optimizerStep(1e-2)).gradScale, 512);

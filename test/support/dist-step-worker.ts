@@ -12,7 +12,7 @@ import { HEAD_LR_MULTIPLIER, LR, SKIP, stepCase, type StepArchitecture } from '.
 const [arch, out] = process.argv.slice(2) as [StepArchitecture, string];
 const world = await joinWorld({ env: distEnvFrom().env, device: 'cpu', timeoutSeconds: 300 });
 const { model, halves } = await stepCase(arch);
-model.configureOptimizer({ weightDecay: 0.01, headLrMultiplier: HEAD_LR_MULTIPLIER });
+await model.configureOptimizer({ weightDecay: 0.01, headLrMultiplier: HEAD_LR_MULTIPLIER });
 await world.attach(model);
 await model.trainStep(halves[world.rank]!, { skip: SKIP });
 await model.optimizerStep(LR);
