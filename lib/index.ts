@@ -25,7 +25,8 @@ export {
 export type { NativeCheckpoint } from './native/binding.js';
 export { doctor, formatDoctor, type DoctorReport } from './doctor/doctor.js';
 export { packageVersion as version } from './package-info.js';
-export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions, type OptimizerOptions, type ParameterCounts, type TrainStepResult } from './models/model.js';
+export { Model, type Architecture, type ConfigByArchitecture, type ModelOptions, type OptimizerOptions, type OptimizerStepResult, type ParameterCounts, type TrainStepResult } from './models/model.js';
+export { PRECISIONS, type GradScalerOptions, type Precision } from './models/precision.js';
 export type { BatchSpec, Dim, FieldKind, FieldSpec } from './models/batch-spec.js';
 export { ROBERTA_BASE, robertaConfigFromHf, validateRobertaConfig, type RobertaConfig } from './models/roberta-config.js';
 export { robertaFlops, type FlopOptions, type FlopReport, type LayerFlops } from './models/flops.js';
@@ -73,7 +74,11 @@ export * as das from './das/index.js';
 export * as data from './data/index.js';
 /** Data parallel: join the job the environment describes (torchrun, SLURM), or pass a World to runs. */
 export { distEnvFrom, type DistEnv, type DistEnvResult } from './dist/env.js';
-export { joinWorld, SINGLE_PROCESS, type JoinOptions, type World } from './dist/world.js';
+export { joinWorld, SINGLE_PROCESS, type CollectiveTime, type JoinOptions, type World } from './dist/world.js';
+export type { DistributedOptions } from './dist/job.js';
+export type { Backend } from './dist/preflight.js';
+export { ProcessGroup, type ProcessGroupOptions, type ReduceOp } from './native/process-group.js';
+export type { NativeProcessGroup } from './native/binding.js';
 export {
   evaluate,
   search,

@@ -24,7 +24,7 @@ export { openGlue, MNLI_LABELS, SST2_LABELS } from './glue-tsv.js';
 export { openTaskDataset, detectFormat, type OpenDatasetConfig } from './open-dataset.js';
 export { arrowSplitFiles, SPLITS, VILT_REST_VAL_IMAGES } from './splits.js';
 export * from './dataset-types.js';
-export { EpochSampler, type SamplerConfig, type SamplerState } from './sampler.js';
+export { EpochSampler, type SamplerConfig, type SamplerState, type Shard } from './sampler.js';
 export {
   collateVqa, collateNlvr2, collateRetrievalTrain, collateRetrievalImages, collateRetrievalTexts, retrievalEvalChunks, collateGlue,
   type CollateContext, type VqaBatch, type Nlvr2Batch, type RetrievalTrainBatch, type GlueBatch, type TaskBatch,

@@ -8,7 +8,7 @@ import { ROBERTA_BASE, type RobertaConfig } from '../../lib/models/roberta-confi
 import { resolveMethod } from '../../lib/methods/index.js';
 import { loadBinding } from '../../lib/native/binding.js';
 import { manualSeed, runtimeInfo } from '../../lib/native/runtime.js';
-import { randomFloat32 } from '../support/tensors.js';
+import { randomFloat32, randomScores } from '../support/tensors.js';
 import { TINY_METER, TINY_VILT, imageBatch, randomImage, sameBytes, textBatch, type Batch } from '../support/vl.js';
 
 const TINY_ROBERTA: RobertaConfig = { ...ROBERTA_BASE, vocabSize: 60, hidden: 32, layers: 3, heads: 4, intermediate: 48, maxPositions: 40, numLabels: 3, adapterBottleneck: 4, skipBottleneck: 6 };
@@ -17,8 +17,8 @@ const prng = new Prng(31);
 const int64 = (values: number[]): HostTensor<'int64'> => ({ dtype: 'int64', shape: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
 const BATCHES: { [A in Architecture]: Batch } = {
   roberta: { ...textBatch([7, 3], 7, prng, 60, 1), labels: int64([0, 2]) },
-  vilt: { ...textBatch([6, 4], 6, prng, 60, 0), ...imageBatch([randomImage(24, 40, prng), randomImage(32, 24, prng)]), targets: randomFloat32([2, 7], prng, 0.5) },
-  meter: { ...textBatch([6, 4], 6, prng, 60, 1), pixel_values: randomFloat32([2, 3, 32, 32], prng, 1), targets: randomFloat32([2, 7], prng, 0.5) },
+  vilt: { ...textBatch([6, 4], 6, prng, 60, 0), ...imageBatch([randomImage(24, 40, prng), randomImage(32, 24, prng)]), targets: randomScores([2, 7], prng) },
+  meter: { ...textBatch([6, 4], 6, prng, 60, 1), pixel_values: randomFloat32([2, 3, 32, 32], prng, 1), targets: randomScores([2, 7], prng) },
 };
 const CONFIGS: { [A in Architecture]: ConfigByArchitecture[A] } = { roberta: TINY_ROBERTA, vilt: TINY_VILT, meter: TINY_METER };
 const SKIPS: { [A in Architecture]: string[] } = { roberta: ['En1'], vilt: ['En1'], meter: ['FL0', 'LEn1'] };

@@ -45,10 +45,10 @@ describe('bf16 runs: recorded, resumed, exported and served in their precision',
       train({ ...options(out), signal: controller.signal, onProgress: (e) => e.phase === 'train' && e.step === 2 && controller.abort() }),
       (err: unknown) => err instanceof DasError && err.code === 'DAS_ABORTED',
     );
-    await assert.rejects(train({ ...options(out), resume: true, precision: 'fp32' }), /cannot resume .* with different settings: --precision fp32 \(the run has bf16\)/);
+    await assert.rejects(train({ ...options(out), resume: true, precision: 'fp32' }), /cannot resume .* with different settings: --precision "fp32" \(the run has "bf16"\)/);
     const cli = runCli(['train', '--model', 'roberta', '--checkpoint', setup.checkpoint, '--task', 'sst2', '--data', setup.data, '--out', out, '--resume', '--precision', 'fp32']);
     assert.equal(cli.status, 2, 'an invalid argument');
-    assert.match(cli.stderr, /--precision fp32 \(the run has bf16\)/);
+    assert.match(cli.stderr, /--precision "fp32" \(the run has "bf16"\)/);
     // without --precision the run continues in bf16 and ends exactly like the uninterrupted one
     const { precision: _ignored, ...rest } = options(out);
     const resumed = await train({ ...rest, resume: true });
