@@ -171,6 +171,42 @@ describe('data-parallel runs (tiny RoBERTa, synthetic SST-2, 2 ranks on Gloo)', 
     // the training run's own last evaluation (sharded as well) matches too
     assert.equal((lastJsonLine(trained.stdout) as { metrics: Record<string, number> }).metrics.accuracy, one.accuracy);
   });
+
+  it('method, precision and ranks are independent settings: LoRA in bf16 on 2 ranks, resumed, exported and served', async () => {
+    const out = path.join(root, 'lora-bf16');
+    const trainArgs = ['train', '--model', 'roberta', '--checkpoint', setup.checkpoint, '--task', 'sst2', '--data', setup.data, '--batch-size', '4', '--effective-batch', '8', '--lr', '1e-3', '--epochs', '2', '--seed', '5', '--out', out, '--method', 'lora', '--lora-r', '4', '--precision', 'bf16', '--checkpoint-every', '2', '--nproc-per-node', '2', '--json'];
+    // stopped by Ctrl-C at the launcher once a checkpoint exists, then resumed with the same ranks
+    const first = das(trainArgs);
+    const stopped = collect(0, first);
+    while (!fs.existsSync(path.join(out, 'checkpoints', 'last.safetensors'))) await new Promise((r) => setTimeout(r, 100));
+    first.kill('SIGINT');
+    const interrupted = await stopped;
+    assert.notEqual(interrupted.code, 0, 'stopped before its 12 steps');
+    const resumed = await run([...trainArgs, '--resume']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    assert.equal(config.method.name, 'lora');
+    assert.equal(config.method.r, 4);
+    assert.equal(config.precision, 'bf16');
+    assert.deepEqual(config.world, { size: 2, backend: 'gloo' });
+    const train = readLines(path.join(out, 'metrics.jsonl')).filter((m) => m.type === 'train');
+    assert.deepEqual(train.map((m) => m.step), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'every step logged once');
+    assert.ok(train.every((m) => Number.isFinite(m.loss)));
+    const params = (lastJsonLine(resumed.stdout) as { params: { updated: number } }).params;
+    // LoRA r=4 on query and value of each of the 4 layers (32 wide); the head is not counted, as in Table C
+    assert.equal(params.updated, 4 * 2 * 4 * (32 + 32));
+    // the export (LoRA merged) evaluates in one process exactly as the run's adapters do in bf16
+    const exported = path.join(root, 'lora-bf16-export');
+    const exportRun = await run(['export', '--run', out, '--out', exported, '--json']);
+    assert.equal(exportRun.code, 0, exportRun.stderr);
+    const [fromRun, fromExport] = await Promise.all([run(['eval', '--run', out, '--json']), run(['eval', '--checkpoint', exported, '--data', setup.data, '--precision', 'bf16', '--batch-size', '4', '--json'])]);
+    assert.equal(fromRun.code, 0, fromRun.stderr);
+    assert.equal(fromExport.code, 0, fromExport.stderr);
+    const a = (lastJsonLine(fromRun.stdout) as { metrics: Record<string, number> }).metrics;
+    const b = (lastJsonLine(fromExport.stdout) as { metrics: Record<string, number> }).metrics;
+    assert.equal(b.examples, a.examples);
+    assert.ok(Math.abs(b.accuracy! - a.accuracy!) <= 1 / a.examples!, `accuracy ${b.accuracy} vs ${a.accuracy} (bf16, LoRA merged)`);
+  });
 });
 
 /** The pid of the launcher's worker with RANK=`rank` (Linux: from /proc). */
