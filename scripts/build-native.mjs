@@ -6,9 +6,9 @@
 // it with DAS_ADDON_PATH=<dir>/Release/das_torch.node).
 //
 // On a terminal the compiler output is shown as it comes. Otherwise (npm hides a dependency's
-// install output until it fails; CI logs) the full output goes to build/das-build.log and short
-// progress lines go to stderr, and to the terminal npm runs in (/dev/tty) when there is one, so a
-// build of several minutes is not silent. DAS_BUILD_QUIET=1 keeps them off the terminal.
+// install output until it fails; CI logs) the full output goes to build.log (beside the build
+// folder, which cmake-js empties on a first build) and short progress lines go to stderr, and to
+// the terminal npm runs in (/dev/tty) when there is one, so a build of several minutes is not silent. DAS_BUILD_QUIET=1 keeps them off the terminal.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,7 +68,7 @@ const env = { ...process.env, CCACHE_BASEDIR: process.env.CCACHE_BASEDIR ?? root
 
 const say = progressSinks();
 const interactive = Boolean(process.stdout.isTTY);
-const logFile = path.join(buildDir, 'das-build.log');
+const logFile = `${buildDir}.log`;
 const started = Date.now();
 say(
   `das-torch: building the native addon against libtorch from ${libtorch.source}, ${jobs} parallel job(s); ` +
