@@ -3,10 +3,11 @@
 // + AdamW) and the eval step of roberta-base (8 x 128 tokens) and ViLT-B/32 VQA (8 images of
 // 384 x 384, 40 text tokens), random weights, through das-torch built against each libtorch given
 // (Debian's 1.13 and pip's 2.x by default), and the Python peer a user would otherwise run:
-// HuggingFace transformers + peft (LoRA r=16 on query/value, head trained) on torch 2.x. Every
+// HuggingFace transformers + peft (LoRA r=16 on query/value, head trained) on torch 2.x. das-torch
+// trains the same method (--method lora, r 16 on query/value) unless --method says another. Every
 // measurement runs in its own process, so each reports its own peak RSS.
 //
-//   node scripts/bench/precision.mjs [--steps 5] [--warmup 2] [--models roberta,vilt] [--precisions fp32,bf16]
+//   node scripts/bench/precision.mjs [--steps 5] [--warmup 2] [--models roberta,vilt] [--precisions fp32,bf16] [--method lora]
 //        [--addons build/Release/das_torch.node,build-torch2-cpu/Release/das_torch.node] [--no-peer]
 //        [--batch 8] [--seq 128] [--images 8] [--image-size 384]
 //
@@ -38,6 +39,7 @@ function options(argv) {
     images: Number(arg('--images', 8)),
     imageSize: Number(arg('--image-size', 384)),
     threads: Number(arg('--threads', os.availableParallelism())),
+    method: arg('--method', 'lora'),
   };
 }
 
@@ -77,7 +79,7 @@ async function worker(spec) {
   const das = await import(path.join(root, 'dist/lib/index.js'));
   das.setNumThreads(spec.threads);
   const config = spec.model === 'roberta' ? das.ROBERTA_BASE : das.VILT_B32;
-  const model = await das.Model.create(spec.model, config, { precision: spec.precision });
+  const model = await das.Model.create(spec.model, config, { precision: spec.precision, method: spec.method });
   await model.configureOptimizer({ weightDecay: 0.01 });
   const batch = spec.model === 'roberta' ? robertaBatch(spec, config.vocabSize) : viltBatch(spec, config);
   const timed = async (work) => {
@@ -144,7 +146,7 @@ async function main() {
       const job = { ...spec, model, precision };
       for (const addon of addons) {
         const result = runJson(process.execPath, [fileURLToPath(import.meta.url), '--worker', JSON.stringify(job)], { DAS_ADDON_PATH: path.resolve(root, addon) });
-        results.push({ side: `das-torch (${result.version})`, model, precision, ...result });
+        results.push({ side: `das-torch ${spec.method} (${result.version})`, model, precision, ...result });
       }
       if (python) {
         const result = runJson(python, [path.join(here, 'precision_peer.py'), JSON.stringify(job)]);
