@@ -36,6 +36,11 @@ export async function openNlvr2Official(dir: string, split: string, options: { o
       reportProblem(options.onProblem, { file, where, message: `not valid JSON (${(err as Error).message})` });
       continue;
     }
+    // a line of valid JSON that is not an object ("null", a number, a list) is no example
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      reportProblem(options.onProblem, { file, where, message: `not a JSON object (${line.trim().slice(0, 40)})` });
+      continue;
+    }
     if (typeof row.identifier !== 'string' || typeof row.sentence !== 'string') {
       reportProblem(options.onProblem, { file, where, message: 'missing "identifier" or "sentence"' });
       continue;

@@ -85,6 +85,19 @@ describe('data/readers: NLVR2, Flickr30k, GLUE', () => {
     await rejectsDas(() => openNlvr2Official(join(dir, 'nlvr2'), 'val'), 'DAS_DATA', 'dev.json', 'line 7', '"maybe"');
   });
 
+  it('names NLVR2 jsonl lines that are valid JSON but no object (found by fuzzing: "null" threw a TypeError)', async () => {
+    const dev = join(dir, 'nlvr2', 'nlvr2', 'data', 'dev.json');
+    const kept = readFileSync(dev, 'utf8');
+    try {
+      for (const line of ['null', '42', '"text"', '[1, 2]']) {
+        writeFileSync(dev, `${line}\n${kept}`);
+        await rejectsDas(() => openNlvr2Official(join(dir, 'nlvr2'), 'val'), 'DAS_DATA', 'dev.json', 'line 1', 'not a JSON object');
+      }
+    } finally {
+      writeFileSync(dev, kept);
+    }
+  });
+
   it('reads Karpathy Flickr30k: train = train + val images, val = test, five captions each', async () => {
     const train = await openFlickr30kKarpathy(join(dir, 'f30k'), 'train');
     const test = await openFlickr30kKarpathy(join(dir, 'f30k'), 'val');
