@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DasError } from '../../lib/errors.js';
 import { evaluate, search, train, type SearchOptions } from '../../lib/train/runs.js';
-import { snapshot } from '../support/folders.js';
+import { shallowSnapshot, snapshot } from '../support/folders.js';
 import { lastJsonLine, repoRoot, runCli } from '../support/repo.js';
 import { makeTinyRobertaSetup, type TinySetup } from '../support/tiny-roberta.js';
 
@@ -187,12 +187,12 @@ describe('search and training runs (tiny RoBERTa, synthetic SST-2)', function ()
       const before = snapshot(mine);
       await assert.rejects(search(options(setup, mine)), /is not empty and holds no das-torch run \(it has: metrics\.jsonl, result\.json\)/);
       assert.deepEqual(snapshot(mine), before);
-      const cwd = snapshot(process.cwd());
+      const cwd = shallowSnapshot(process.cwd());
       await assert.rejects(search(options(setup, '')), /Expected a folder path for --out but received ""/);
       const cli = runCli(['train', ...searchArgs(setup).slice(0, 8), '--out', '', '--json']);
       assert.equal(cli.status, 2);
       assert.match((lastJsonLine(cli.stdout) as any).error.message, /for --out/);
-      assert.deepEqual(snapshot(process.cwd()), cwd);
+      assert.deepEqual(shallowSnapshot(process.cwd()), cwd);
     });
 
     it('--skip with a layer twice, on the command line and through the API', async () => {
