@@ -21,7 +21,7 @@ export function addDistOptions(command: Command): Command {
   return command
     .option('--nproc-per-node <n>', 'data parallel: start n ranks on this machine, like torchrun (under torchrun or srun, the job sets the ranks)', integer(1))
     .addOption(new Option('--dist-backend <backend>', 'collective backend (default: nccl on CUDA devices when built, else gloo)').choices(['gloo', 'nccl']))
-    .option('--dist-timeout <s>', 'seconds a rank may miss the rendezvous or a collective before the job stops, naming it (default 1800)', positiveNumber);
+    .option('--dist-timeout <s>', 'seconds a rank may miss the rendezvous or a collective before the job stops, naming it (default 1800, at most a week)', positiveNumber);
 }
 
 export function distOptionsFrom(flags: DistFlags): { distBackend?: string; distTimeout?: number } {
