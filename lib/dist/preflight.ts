@@ -1,11 +1,11 @@
 /**
  * Checks a rank makes before it joins a job, so that a wrong set-up fails at once with a message
  * that says what to change, instead of after a rendezvous timeout: the backend exists in this build
- * and suits the device, the master's port is free (rank 0) or its name resolves (the others), and
- * each rank's device follows LOCAL_RANK.
+ * and suits the device, the master's name resolves, and each rank's device follows LOCAL_RANK.
+ * (A port in use is found by rank 0's store itself: listening on it here first would accept the
+ * other ranks' early connections and then reset them.)
  */
 import dns from 'node:dns/promises';
-import net from 'node:net';
 import { DasError, invalidArgument } from '../errors.js';
 
 export type Backend = 'gloo' | 'nccl';
@@ -40,24 +40,7 @@ export function rankDevice(device: string, localRank: number, cudaDeviceCount: n
   return `cuda:${localRank}`;
 }
 
-/** Rank 0: the rendezvous port must be free on this machine. */
-export async function assertPortFree(port: number): Promise<void> {
-  const server = net.createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port, exclusive: true }, resolve);
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'is already in use (another job?)' : code === 'EACCES' ? 'needs privileges this process does not have' : `cannot be opened (${(error as Error).message})`;
-    throw new DasError('DAS_DISTRIBUTED', `rank 0 cannot host the rendezvous: MASTER_PORT ${port} ${why}; choose another MASTER_PORT`);
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
-/** The other ranks: MASTER_ADDR must be a name or address this machine can resolve. */
+/** MASTER_ADDR must be a name or address this machine can resolve. */
 export async function assertResolvable(host: string): Promise<void> {
   try {
     await dns.lookup(host);

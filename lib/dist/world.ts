@@ -12,7 +12,7 @@ import type { Model } from '../models/model.js';
 import { distributedBackends, ProcessGroup } from '../native/process-group.js';
 import { packageVersion } from '../package-info.js';
 import type { DistEnv } from './env.js';
-import { assertPortFree, assertResolvable, chooseBackend, type Backend } from './preflight.js';
+import { assertResolvable, chooseBackend, type Backend } from './preflight.js';
 
 export interface CollectiveTime {
   calls: number;
@@ -201,8 +201,7 @@ export async function joinWorld(options: JoinOptions): Promise<World> {
     throw new DasError('DAS_INVALID_ARGUMENT', `Expected a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}] (a week) for --dist-timeout but received ${timeoutSeconds}`);
   }
   const backend = chooseBackend(options.device, distributedBackends(), options.backend);
-  if (env.rank === 0 && !env.agentStore) await assertPortFree(env.masterPort);
-  else await assertResolvable(env.masterAddr);
+  await assertResolvable(env.masterAddr);
   const cudaDevice = backend === 'nccl' ? { cudaDevice: Number(options.device.split(':')[1] ?? 0) } : {};
   const group = await ProcessGroup.create({
     backend, rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr, masterPort: env.masterPort,

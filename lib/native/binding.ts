@@ -293,6 +293,9 @@ export function loadBinding(): { binding: NativeBinding; path: string } {
   if (loaded) return loaded;
   const tried = addonCandidates();
   const found = tried.find((p) => fs.existsSync(p));
+  // libtorch built with glog (Debian's) logs its own text to stderr, such as c10d's socket errors
+  // that the addon reports in its own words; it reads this setting when it loads. Set it to 0 to see them.
+  process.env.GLOG_minloglevel ??= '3';
   let binding: NativeBinding;
   try {
     binding = createRequire(import.meta.url)(found ?? tried[0]!) as NativeBinding;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/coded_error.h"
+#include "common/strings.h"
 #include "dist/store.h"
 
 namespace das::dist {
@@ -49,7 +50,15 @@ StorePtr OpenStore(const GroupOptions& o) {
     return ConnectStore(o.master_addr, o.master_port, host_it, o.timeout, o.store_prefix);
   } catch (const std::exception& error) {
     if (host_it) {
-      throw CodedError(kCode, "rank 0 cannot open the rendezvous store at " + where + " (MASTER_ADDR:MASTER_PORT): " + ReasonOf(error) +
+      const std::string reason = ReasonOf(error);
+      const std::string port = "MASTER_PORT " + std::to_string(o.master_port);
+      if (ContainsNoCase(reason, "address already in use") || ContainsNoCase(reason, "EADDRINUSE")) {
+        throw CodedError(kCode, "rank 0 cannot host the rendezvous: " + port + " is already in use (another job?); choose another MASTER_PORT");
+      }
+      if (ContainsNoCase(reason, "permission denied") || ContainsNoCase(reason, "EACCES")) {
+        throw CodedError(kCode, "rank 0 cannot host the rendezvous: " + port + " needs privileges this process does not have; choose another MASTER_PORT");
+      }
+      throw CodedError(kCode, "rank 0 cannot open the rendezvous store at " + where + " (MASTER_ADDR:MASTER_PORT): " + reason +
                                   ". If the port is in use (another job?), choose another MASTER_PORT; MASTER_ADDR must name this machine");
     }
     throw CodedError(kCode, "rank " + std::to_string(o.rank) + " cannot reach the rendezvous store " + (o.host_store ? "of rank 0" : "of the launcher") +
@@ -73,11 +82,33 @@ ProcessGroup::ProcessGroup(const GroupOptions& options) : options_(options) {
     throw std::invalid_argument("rank " + std::to_string(options_.rank) + " is outside a world of size " + std::to_string(options_.world_size));
   }
   store_ = OpenStore(options_);
-  if (store_->add("das/claim/" + std::to_string(options_.rank), 1) != 1) {
+  // the store accepted the connection, then went away: its host stopped, or MASTER_PORT is another program's
+  auto lost = [&](const std::exception& error) {
+    return CodedError(kCode, "rank " + std::to_string(options_.rank) + " lost the rendezvous store at " + options_.master_addr + ":" +
+                                 std::to_string(options_.master_port) + " while joining (" + ReasonOf(error) +
+                                 "): did rank 0 stop, or does MASTER_PORT belong to another program?");
+  };
+  int64_t claims = 0;
+  try {
+    claims = store_->add("das/claim/" + std::to_string(options_.rank), 1);
+  } catch (const std::exception& error) {
+    throw lost(error);
+  }
+  // a second process with this RANK counts 2, 3, ...; a program that is not a store answers with bytes of its own
+  constexpr int64_t kMostClaims = 1 << 20;
+  if (claims < 1 || claims > kMostClaims) {
+    throw CodedError(kCode, "rank " + std::to_string(options_.rank) + " reached a program at " + options_.master_addr + ":" +
+                                std::to_string(options_.master_port) + " that is not a rendezvous store: does MASTER_PORT belong to another program?");
+  }
+  if (claims != 1) {
     throw CodedError(kCode, "another process already joined this job as rank " + std::to_string(options_.rank) +
                                 ": every process needs its own RANK in 0.." + std::to_string(options_.world_size - 1));
   }
-  liveness_ = std::make_unique<Liveness>(options_.master_addr, options_.master_port, options_.store_prefix, options_.rank, options_.world_size);
+  try {
+    liveness_ = std::make_unique<Liveness>(options_.master_addr, options_.master_port, options_.store_prefix, options_.rank, options_.world_size);
+  } catch (const std::exception& error) {
+    throw lost(error);
+  }
 }
 
 ProcessGroup::~ProcessGroup() = default;

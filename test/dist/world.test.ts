@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
-import { runRanks, type RankExit } from '../support/dist-job.js';
+import { collect, rankEnv, runRanks, type RankExit } from '../support/dist-job.js';
 import { lastJsonLine, repoRoot } from '../support/repo.js';
 
 const worker = path.join(repoRoot, 'dist/test/support/dist-world-worker.js');
@@ -43,6 +45,38 @@ describe('data parallel: the World of a job (3 ranks, Gloo on localhost)', funct
       assert.equal(r.code, 1);
       assert.equal(code, 'DAS_FILE', `rank ${r.rank}`);
       assert.match(message!, r.rank === 1 ? /^\/data\/on\/rank1 does not exist$/ : /^rank 1 failed to open the data: \/data\/on\/rank1 does not exist$/);
+    }
+  });
+
+  it('ranks that reach the rendezvous before rank 0 hosts it wait for it, and join', async () => {
+    // rank 0 must not touch MASTER_PORT before its store listens there: an early rank would be accepted, then reset
+    const ranks = await runRanks([worker, 'collectives'], { worldSize: 3, startDelays: [3000, 0, 0] });
+    for (const r of ranks) assert.equal(r.code, 0, `rank ${r.rank}: ${r.stdout} ${r.stderr}`);
+  });
+
+  it('MASTER_PORT answered by a program that is not a rendezvous store: a named error, no crash', async () => {
+    // one that hangs up at once, and one that greets first (as SSH or SMTP do)
+    for (const greeting of ['', 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n']) {
+      const foreign = net.createServer((socket) => {
+        socket.on('data', () => undefined).on('error', () => undefined);
+        socket.end(greeting);
+      });
+      await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (foreign.address() as net.AddressInfo).port;
+        const env = { ...process.env, ...rankEnv(1, 2, port), TEST_DIST_TIMEOUT: '3' };
+        const rank1 = await collect(1, spawn(process.execPath, [worker, 'collectives'], { env }));
+        assert.equal(rank1.signal, null, `no crash: ${rank1.stderr}`);
+        assert.equal(rank1.code, 1, rank1.stderr);
+        const { code, message } = outcome(rank1);
+        assert.equal(code, 'DAS_DISTRIBUTED');
+        // libtorch 1.13 connects and then reads the program's bytes or loses the connection; 2.x checks the peer first and gives up at the timeout
+        const where = `127\\.0\\.0\\.1:${port}`;
+        assert.match(message!, new RegExp(`^rank 1 (reached a program at ${where} that is not a rendezvous store|lost the rendezvous store at ${where} while joining|cannot reach the rendezvous store of rank 0 at ${where} .*within 3 s)`), greeting);
+        assert.doesNotMatch(rank1.stderr, /socket\.cpp|terminate called/, 'libtorch\'s own log stays quiet');
+      } finally {
+        foreign.close();
+      }
     }
   });
 });

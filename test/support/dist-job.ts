@@ -16,6 +16,8 @@ export interface RanksOptions {
   env?: NodeJS.ProcessEnv;
   /** Called as each rank starts (to watch or kill it). */
   onSpawn?: (rank: number, child: ChildProcess) => void;
+  /** Milliseconds to wait before starting each rank (by rank; default none). */
+  startDelays?: number[];
 }
 
 /** torchrun's variables for `rank` of a local job. */
@@ -27,7 +29,8 @@ export function rankEnv(rank: number, worldSize: number, port: number): NodeJS.P
 export async function runRanks(args: string[], options: RanksOptions): Promise<RankExit[]> {
   const port = await freePort();
   return Promise.all(
-    Array.from({ length: options.worldSize }, (_, rank) => {
+    Array.from({ length: options.worldSize }, async (_, rank) => {
+      await new Promise((resolve) => setTimeout(resolve, options.startDelays?.[rank] ?? 0));
       const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env, ...rankEnv(rank, options.worldSize, port) } });
       options.onSpawn?.(rank, child);
       return collect(rank, child);

@@ -1,15 +1,18 @@
 /**
  * One rank of test/dist/world.test.ts: joins the job from torchrun's variables and runs a scenario
  * of World calls, printing what it saw as one JSON line.
- * usage: node dist-world-worker.js <collectives | fail-in-run | fail-in-agree>
+ * A failure to join is printed the same way. usage: node dist-world-worker.js <collectives | fail-in-run | fail-in-agree>
  */
 import { distEnvFrom } from '../../lib/dist/env.js';
 import { joinWorld } from '../../lib/dist/world.js';
 import { DasError } from '../../lib/errors.js';
 
 const scenario = process.argv[2];
-const world = await joinWorld({ env: distEnvFrom().env, device: 'cpu', timeoutSeconds: 120 });
 const report = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+const world = await joinWorld({ env: distEnvFrom().env, device: 'cpu', timeoutSeconds: Number(process.env.TEST_DIST_TIMEOUT ?? 120) }).catch((error: DasError) => {
+  report({ code: error.code, message: error.message });
+  process.exit(1);
+});
 
 try {
   if (scenario === 'collectives') {
