@@ -1,11 +1,13 @@
 /**
  * Checks a rank makes before it joins a job, so that a wrong set-up fails at once with a message
  * that says what to change, instead of after a rendezvous timeout: the backend exists in this build
- * and suits the device, the master's name resolves, and each rank's device follows LOCAL_RANK.
+ * and suits the device, the master's name resolves and no other program answers at its port, and
+ * each rank's device follows LOCAL_RANK.
  * (A port in use is found by rank 0's store itself: listening on it here first would accept the
  * other ranks' early connections and then reset them.)
  */
 import dns from 'node:dns/promises';
+import net from 'node:net';
 import { DasError, invalidArgument } from '../errors.js';
 
 export type Backend = 'gloo' | 'nccl';
@@ -47,4 +49,35 @@ export async function assertResolvable(host: string): Promise<void> {
   } catch (error) {
     throw new DasError('DAS_DISTRIBUTED', `MASTER_ADDR ${JSON.stringify(host)} does not resolve on this machine (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); it must name the machine of rank 0`);
   }
+}
+
+/**
+ * A rank that connects to a store: the program at MASTER_ADDR:MASTER_PORT must not speak first. A
+ * rendezvous store only answers; the greeting of another program (SSH, SMTP) would be read by
+ * libtorch 1.13's store client as a reply, and its watcher thread aborts the process on it.
+ * Nothing listening yet is fine: the store's own connection waits for rank 0.
+ */
+export async function assertNoGreeting(rank: number, host: string, port: number, listenMs = 200): Promise<void> {
+  const greeting = await new Promise<Buffer | undefined>((resolve) => {
+    const socket = net.connect({ host, port });
+    const finish = (data?: Buffer) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(data);
+    };
+    let timer = setTimeout(() => finish(), 2000); // an address that does not answer: left to the store's own timeout
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(), listenMs);
+    });
+    socket.once('data', (data: Buffer) => finish(data));
+    socket.once('error', () => finish());
+    socket.once('close', () => finish());
+  });
+  if (!greeting) return;
+  const firstLine = greeting.toString('latin1').split(/\r?\n/)[0]!.replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+  throw new DasError(
+    'DAS_DISTRIBUTED',
+    `rank ${rank} reached a program at ${host}:${port} that is not a rendezvous store (it greets with ${JSON.stringify(firstLine)}): does MASTER_PORT belong to another program?`,
+  );
 }

@@ -12,7 +12,7 @@ import type { Model } from '../models/model.js';
 import { distributedBackends, ProcessGroup } from '../native/process-group.js';
 import { packageVersion } from '../package-info.js';
 import type { DistEnv } from './env.js';
-import { assertResolvable, chooseBackend, type Backend } from './preflight.js';
+import { assertNoGreeting, assertResolvable, chooseBackend, type Backend } from './preflight.js';
 
 export interface CollectiveTime {
   calls: number;
@@ -202,6 +202,7 @@ export async function joinWorld(options: JoinOptions): Promise<World> {
   }
   const backend = chooseBackend(options.device, distributedBackends(), options.backend);
   await assertResolvable(env.masterAddr);
+  if (env.rank !== 0 || env.agentStore) await assertNoGreeting(env.rank, env.masterAddr, env.masterPort);
   const cudaDevice = backend === 'nccl' ? { cudaDevice: Number(options.device.split(':')[1] ?? 0) } : {};
   const group = await ProcessGroup.create({
     backend, rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr, masterPort: env.masterPort,
