@@ -8,7 +8,8 @@
 // On a terminal the compiler output is shown as it comes. Otherwise (npm hides a dependency's
 // install output until it fails; CI logs) the full output goes to build.log (beside the build
 // folder, which cmake-js empties on a first build) and short progress lines go to stderr, and to
-// the terminal npm runs in (/dev/tty) when there is one, so a build of several minutes is not silent. DAS_BUILD_QUIET=1 keeps them off the terminal.
+// the terminal npm runs in (/dev/tty) when there is one, so a build of several minutes is not
+// silent. DAS_BUILD_QUIET=1 keeps them off the terminal.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

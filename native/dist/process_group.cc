@@ -43,9 +43,12 @@ constexpr const char* kClosedKey = "das/closed";
 std::vector<uint8_t> ToBytes(const std::string& text) { return {text.begin(), text.end()}; }
 std::string FromBytes(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
 
+// MASTER_ADDR:MASTER_PORT, as the messages name it
+std::string StoreAddress(const GroupOptions& o) { return o.master_addr + ":" + std::to_string(o.master_port); }
+
 StorePtr OpenStore(const GroupOptions& o) {
   const bool host_it = o.host_store && o.rank == 0;
-  const std::string where = o.master_addr + ":" + std::to_string(o.master_port);
+  const std::string where = StoreAddress(o);
   try {
     return ConnectStore(o.master_addr, o.master_port, host_it, o.timeout, o.store_prefix);
   } catch (const std::exception& error) {
@@ -84,9 +87,8 @@ ProcessGroup::ProcessGroup(const GroupOptions& options) : options_(options) {
   store_ = OpenStore(options_);
   // the store accepted the connection, then went away: its host stopped, or MASTER_PORT is another program's
   auto lost = [&](const std::exception& error) {
-    return CodedError(kCode, "rank " + std::to_string(options_.rank) + " lost the rendezvous store at " + options_.master_addr + ":" +
-                                 std::to_string(options_.master_port) + " while joining (" + ReasonOf(error) +
-                                 "): did rank 0 stop, or does MASTER_PORT belong to another program?");
+    return CodedError(kCode, "rank " + std::to_string(options_.rank) + " lost the rendezvous store at " + StoreAddress(options_) + " while joining (" +
+                                 ReasonOf(error) + "): did rank 0 stop, or does MASTER_PORT belong to another program?");
   };
   int64_t claims = 0;
   try {
@@ -97,8 +99,8 @@ ProcessGroup::ProcessGroup(const GroupOptions& options) : options_(options) {
   // a second process with this RANK counts 2, 3, ...; a program that is not a store answers with bytes of its own
   constexpr int64_t kMostClaims = 1 << 20;
   if (claims < 1 || claims > kMostClaims) {
-    throw CodedError(kCode, "rank " + std::to_string(options_.rank) + " reached a program at " + options_.master_addr + ":" +
-                                std::to_string(options_.master_port) + " that is not a rendezvous store: does MASTER_PORT belong to another program?");
+    throw CodedError(kCode, "rank " + std::to_string(options_.rank) + " reached a program at " + StoreAddress(options_) +
+                                " that is not a rendezvous store: does MASTER_PORT belong to another program?");
   }
   if (claims != 1) {
     throw CodedError(kCode, "another process already joined this job as rank " + std::to_string(options_.rank) +
